@@ -1,0 +1,41 @@
+#include "runtime/core/result.h"
+
+#include <gtest/gtest.h>
+
+namespace mobiq {
+namespace {
+
+Result<int> parse_positive(int v) {
+  if (v <= 0) return invalid_argument("value must be positive, got " + std::to_string(v));
+  return v;
+}
+
+Result<int> doubled(int v) {
+  MOBIQ_ASSIGN_OR_RETURN(int x, parse_positive(v));
+  return 2 * x;
+}
+
+TEST(Status, CarriesCodeAndContext) {
+  Status s = corrupt_file("bad magic").with_context("model.mbq");
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), ErrorCode::kCorruptFile);
+  EXPECT_EQ(s.to_string(), "corrupt file: model.mbq: bad magic");
+  EXPECT_TRUE(Status::Ok().with_context("x").ok());
+}
+
+TEST(Result, PropagatesErrorsThroughAssignOrReturn) {
+  EXPECT_EQ(*doubled(4), 8);
+  Result<int> bad = doubled(-1);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("-1"), std::string::npos);
+}
+
+TEST(Result, OkStatusWithoutValueIsAnInternalError) {
+  Result<int> r{Status::Ok()};
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kInternal);
+}
+
+}  // namespace
+}  // namespace mobiq
