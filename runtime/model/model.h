@@ -1,0 +1,51 @@
+// A loaded model: hyper-parameters, weight views, tokenizer, and the storage (mmaps, buffers) that
+// keeps the views alive. Opened from a .mbq file or from an unquantized Hugging Face checkpoint.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "runtime/core/result.h"
+#include "runtime/model/model_config.h"
+#include "runtime/model/model_weights.h"
+#include "runtime/tokenizer/tokenizer.h"
+
+namespace mobiq {
+
+struct MbqOpenOptions {
+  bool verify_checksums = true;  // XXH3-64 of every segment; off only when the caller trusts the file
+};
+
+class Model {
+ public:
+  // Implemented in runtime/model/mbq_model.cc.
+  static Result<Model> open_mbq(const std::string& path, const MbqOpenOptions& options = {});
+  // Implemented in runtime/model/hf_model.cc.
+  static Result<Model> open_hf(const std::string& dir);
+
+  Model(ModelConfig config, ModelWeights weights, Tokenizer tokenizer, std::shared_ptr<const void> storage,
+        int max_slices, std::string chat_template)
+      : config_(std::move(config)),
+        weights_(std::move(weights)),
+        tokenizer_(std::make_unique<Tokenizer>(std::move(tokenizer))),
+        storage_(std::move(storage)),
+        max_slices_(max_slices),
+        chat_template_(std::move(chat_template)) {}
+
+  const ModelConfig& config() const { return config_; }
+  const ModelWeights& weights() const { return weights_; }
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  // Slice planes each linear holds (1..4); 0 when the linears are dense (an unquantized checkpoint).
+  int max_slices() const { return max_slices_; }
+  const std::string& chat_template() const { return chat_template_; }  // Jinja text, may be empty
+
+ private:
+  ModelConfig config_;
+  ModelWeights weights_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  std::shared_ptr<const void> storage_;  // owns what weights_ points into
+  int max_slices_ = 0;
+  std::string chat_template_;
+};
+
+}  // namespace mobiq
