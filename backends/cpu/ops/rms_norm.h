@@ -1,0 +1,13 @@
+#pragma once
+
+#include <cstdint>
+
+#include "runtime/model/model_weights.h"
+
+namespace mobiq::cpu {
+
+// out[t] = x[t] / sqrt(mean(x[t]^2) + eps) * weight, for t < n; x, out: [n][dim]; weight: [dim].
+// out may alias x.
+void rms_norm(const float* x, const DenseTensor& weight, float eps, int64_t n, int64_t dim, float* out);
+
+}  // namespace mobiq::cpu

@@ -1,0 +1,24 @@
+// Reading dense tensors of any stored dtype as f32.
+#pragma once
+
+#include <cstdint>
+
+#include "runtime/core/half.h"
+#include "runtime/model/model_weights.h"
+
+namespace mobiq::cpu {
+
+// Element i of a dense tensor's flat storage.
+inline float read_element(const DenseTensor& t, int64_t i) {
+  switch (t.dtype) {
+    case DType::kF32: return static_cast<const float*>(t.data)[i];
+    case DType::kF16: return f16_to_f32(static_cast<const uint16_t*>(t.data)[i]);
+    case DType::kBF16: return bf16_to_f32(static_cast<const uint16_t*>(t.data)[i]);
+  }
+  return 0.0f;
+}
+
+// Row r of a dense matrix, converted to f32: out[cols].
+void read_row(const DenseTensor& t, int64_t r, float* out);
+
+}  // namespace mobiq::cpu

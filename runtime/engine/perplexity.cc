@@ -1,0 +1,56 @@
+#include "runtime/engine/perplexity.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <new>
+#include <string>
+
+namespace mobiq {
+
+double negative_log_likelihood(const float* logits, int32_t vocab, int32_t target) {
+  float max_logit = logits[0];
+  for (int32_t i = 1; i < vocab; ++i) max_logit = std::max(max_logit, logits[i]);
+  double total = 0.0;
+  for (int32_t i = 0; i < vocab; ++i) total += std::exp(static_cast<double>(logits[i] - max_logit));
+  return std::log(total) - static_cast<double>(logits[target] - max_logit);
+}
+
+Result<PerplexityResult> evaluate_perplexity(Executor& executor, const std::vector<int32_t>& tokens,
+                                             int32_t vocab, const PerplexityOptions& options) {
+  if (options.window < 2) return invalid_argument("perplexity window must be at least 2 tokens");
+  int64_t windows = static_cast<int64_t>(tokens.size()) / options.window;
+  if (windows == 0)
+    return invalid_argument("text has " + std::to_string(tokens.size()) + " tokens, fewer than one window of " +
+                            std::to_string(options.window));
+  if (options.max_windows > 0) windows = std::min<int64_t>(windows, options.max_windows);
+
+  std::vector<float> logits;
+  try {
+    logits.resize(static_cast<size_t>(options.window) * vocab);
+  } catch (const std::bad_alloc&) {
+    return Status(ErrorCode::kOutOfMemory, "cannot allocate logits for a window");
+  }
+  PerplexityResult result;
+  result.tokens = static_cast<int64_t>(tokens.size());
+  const auto started = std::chrono::steady_clock::now();
+  for (int64_t w = 0; w < windows; ++w) {
+    const int32_t* window = tokens.data() + w * options.window;
+    MOBIQ_RETURN_IF_ERROR(executor.truncate(0));
+    ForwardRequest request;
+    request.tokens = std::span<const int32_t>(window, options.window);
+    request.slices = options.slices;
+    request.all_logits = true;
+    MOBIQ_RETURN_IF_ERROR(executor.forward(request, logits.data()));
+    for (int32_t t = 0; t + 1 < options.window; ++t)
+      result.total_nll += negative_log_likelihood(logits.data() + static_cast<int64_t>(t) * vocab, vocab, window[t + 1]);
+    result.predictions += options.window - 1;
+    if (options.progress) options.progress(w + 1, windows);
+  }
+  result.windows = windows;
+  result.perplexity = std::exp(result.total_nll / static_cast<double>(result.predictions));
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+}  // namespace mobiq

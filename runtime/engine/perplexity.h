@@ -1,0 +1,37 @@
+// The perplexity protocol (shared/README.md): consecutive windows of `window` tokens, each on a
+// fresh KV cache, scoring its window-1 next-token predictions; the last partial window is dropped.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "backends/backend.h"
+
+namespace mobiq {
+
+struct PerplexityOptions {
+  int32_t window = 512;
+  int32_t slices = 4;
+  int32_t max_windows = 0;  // > 0: stop after this many windows (quick checks)
+  // Called after each window with (windows done, windows total).
+  std::function<void(int64_t, int64_t)> progress;
+};
+
+struct PerplexityResult {
+  double perplexity = 0.0;
+  double total_nll = 0.0;      // nats
+  int64_t predictions = 0;     // windows * (window - 1)
+  int64_t windows = 0;
+  int64_t tokens = 0;          // the text's token count, BOS included
+  double seconds = 0.0;
+};
+
+// `executor` must have been created with context_size and max_batch >= options.window.
+Result<PerplexityResult> evaluate_perplexity(Executor& executor, const std::vector<int32_t>& tokens,
+                                             int32_t vocab, const PerplexityOptions& options);
+
+// -log softmax(logits)[target] for one row of logits [vocab], computed stably in double.
+double negative_log_likelihood(const float* logits, int32_t vocab, int32_t target);
+
+}  // namespace mobiq
