@@ -1,11 +1,13 @@
 #include "backends/cpu/ops/matmul.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "backends/cpu/ops/slice_codes.h"
 #include "backends/cpu/ops/tensor_read.h"
 #include "backends/cpu/ops/vector_math.h"
 #include "format/slice_layout.h"
+#include "runtime/core/half.h"
 
 namespace mobiq::cpu {
 namespace {
@@ -15,17 +17,6 @@ constexpr int kTileTokens = 6;   // tokens per micro-kernel call: 6 x 16 accumul
 constexpr int kRowsPerChunk = 32;
 
 // ---- One or a few tokens (decode): dot products along rows, no weight copy. ----
-
-float dot_codes(const uint8_t* q, const float* x, int64_t n) {
-  float acc[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int l = 0; l < kLanes; ++l) acc[l] += static_cast<float>(q[i + l]) * x[i + l];
-  float s = 0.0f;
-  for (; i < n; ++i) s += static_cast<float>(q[i]) * x[i];
-  for (int l = 0; l < kLanes; ++l) s += acc[l];
-  return s;
-}
 
 template <DType kType>
 float dot_dense_row(const void* row, const float* x, int64_t n) {
@@ -56,26 +47,66 @@ void gemv_dense(const DenseTensor& w, const float* x, int64_t n, float* y, Threa
   });
 }
 
-// y_r = sum_g step_g * (dot(q_g, x_g) - offset_g * sum(x_g)), with sum(x_g) computed once per token.
-void gemv_sliced(const SlicedTensor& w, int k, const float* x, int64_t n, float* y, ThreadPool& pool,
-                 float* group_sums) {
-  const int64_t in = w.in, out = w.out, groups = n_groups(in);
+// dot(c, x) over one group of one plane, straight from the packed bytes: xd holds the group's
+// inputs de-interleaved by position in the byte, xd[i][b] = x[4b + i] ([4][kGroupSize / 4]), so
+// the loop over bytes vectorizes for each of the four 2-bit fields.
+float dot_packed_group(const uint8_t* bytes, const float* xd, int64_t n_bytes) {
+  constexpr int64_t kBytes = kGroupSize / 4;
+  float acc[kLanes] = {};
+  if (n_bytes == kBytes) {
+    for (int i = 0; i < 4; ++i)
+      for (int64_t b = 0; b < kBytes; b += kLanes)
+        for (int l = 0; l < kLanes; ++l)
+          acc[l] += static_cast<float>((bytes[b + l] >> (2 * i)) & 3) * xd[i * kBytes + b + l];
+  } else {
+    for (int i = 0; i < 4; ++i)
+      for (int64_t b = 0; b < n_bytes; ++b)
+        acc[b % kLanes] += static_cast<float>((bytes[b] >> (2 * i)) & 3) * xd[i * kBytes + b];
+  }
+  float s = 0.0f;
+  for (int l = 0; l < kLanes; ++l) s += acc[l];
+  return s;
+}
+
+// For each token: sum(x_g) and x_g de-interleaved (zero-padded past `in`), once per call since
+// every row reuses them. deinterleaved: [n][groups][4][kGroupSize / 4]; sums: [n][groups].
+void prepare_inputs(const float* x, int64_t n, int64_t in, float* deinterleaved, float* sums) {
+  const int64_t groups = n_groups(in);
+  constexpr int64_t kBytes = kGroupSize / 4;
   for (int64_t t = 0; t < n; ++t)
     for (int64_t g = 0; g < groups; ++g) {
-      const int64_t col0 = g * kGroupSize;
-      group_sums[t * groups + g] = sum(x + t * in + col0, std::min<int64_t>(kGroupSize, in - col0));
+      const float* xg = x + t * in + g * kGroupSize;
+      const int64_t len = std::min<int64_t>(kGroupSize, in - g * kGroupSize);
+      float* xd = deinterleaved + (t * groups + g) * kGroupSize;
+      for (int64_t j = 0; j < kGroupSize; ++j) xd[(j % 4) * kBytes + j / 4] = j < len ? xg[j] : 0.0f;
+      sums[t * groups + g] = sum(xg, len);
     }
+}
+
+// y_r = sum_g s_g * ( sum_{p<k} 4^-p dot(c_p, x_g) - (z_g + 1.5 sum_{1<=p<k} 4^-p) sum(x_g) ):
+// plane p is read only when k > p, so bytes moved grow with the slice count.
+void gemv_sliced(const SlicedTensor& w, int k, const float* x, int64_t n, float* y, ThreadPool& pool,
+                 MatmulWorkspace& workspace) {
+  const int64_t in = w.in, out = w.out, groups = n_groups(in), row_bytes = packed_row_bytes(in);
+  float* deinterleaved = workspace.deinterleaved();
+  float* sums = workspace.group_sums();
+  prepare_inputs(x, n, in, deinterleaved, sums);
+  float residual_zero = 0.0f;  // 1.5 * sum_{1<=p<k} 4^-p
+  for (int p = 1; p < k; ++p) residual_zero += kResidualZero * plane_weight(p);
   pool.parallel_for(out, kRowsPerChunk, [&](int64_t r0, int64_t r1, int) {
-    uint8_t q[kGroupSize];
     for (int64_t r = r0; r < r1; ++r) {
       float acc[kTileTokens] = {};
       for (int64_t g = 0; g < groups; ++g) {
-        const int64_t col0 = g * kGroupSize;
-        const int64_t len = std::min<int64_t>(kGroupSize, in - col0);
-        unpack_codes(w, k, r, col0, len, q);
-        const GroupAffine a = group_affine(w, k, r, g);
-        for (int64_t t = 0; t < n; ++t)
-          acc[t] += a.step * (dot_codes(q, x + t * in + col0, len) - a.offset * group_sums[t * groups + g]);
+        const int64_t first_byte = r * row_bytes + g * (kGroupSize / 4);
+        const int64_t n_bytes = std::min<int64_t>(kGroupSize / 4, row_bytes - g * (kGroupSize / 4));
+        const float s = f16_to_f32(w.scales[r * groups + g]);
+        const float zero = f16_to_f32(w.zeros[r * groups + g]) + residual_zero;
+        for (int64_t t = 0; t < n; ++t) {
+          const float* xd = deinterleaved + (t * groups + g) * kGroupSize;
+          float d = 0.0f;
+          for (int p = 0; p < k; ++p) d += plane_weight(p) * dot_packed_group(w.planes[p] + first_byte, xd, n_bytes);
+          acc[t] += s * (d - zero * sums[t * groups + g]);
+        }
       }
       for (int64_t t = 0; t < n; ++t) y[t * out + r] = acc[t];
     }
@@ -84,19 +115,32 @@ void gemv_sliced(const SlicedTensor& w, int k, const float* x, int64_t n, float*
 
 // ---- Many tokens (prefill): decode a tile of rows to f32 once, reuse it for every token. ----
 
+// Eight floats in one SIMD register (GCC/Clang vector extension: AVX on x86-64, two NEON
+// registers on aarch64); plain C++ loops over an array did not keep the accumulators in registers.
+typedef float Float8 __attribute__((vector_size(32)));
+static_assert(kTileRows == 16, "the micro-kernel holds a tile row in two Float8");
+
 // acc[t][j] = sum_i x[t][i] * wt[i][j]: a broadcast-FMA micro-kernel over a transposed tile.
 template <int T>
 void tile_kernel(const float* wt, int64_t in, const float* x, float* y, int64_t out, int rows) {
-  float acc[T][kTileRows] = {};
+  Float8 acc[T][2] = {};
   for (int64_t i = 0; i < in; ++i) {
-    const float* wi = wt + i * kTileRows;
+    Float8 w0, w1;
+    std::memcpy(&w0, wt + i * kTileRows, sizeof w0);
+    std::memcpy(&w1, wt + i * kTileRows + 8, sizeof w1);
+#pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
       const float xv = x[t * in + i];
-      for (int j = 0; j < kTileRows; ++j) acc[t][j] += xv * wi[j];
+      acc[t][0] += xv * w0;
+      acc[t][1] += xv * w1;
     }
   }
-  for (int t = 0; t < T; ++t)
-    for (int j = 0; j < rows; ++j) y[t * out + j] = acc[t][j];
+  for (int t = 0; t < T; ++t) {
+    float row[kTileRows];
+    std::memcpy(row, &acc[t][0], sizeof acc[t][0]);
+    std::memcpy(row + 8, &acc[t][1], sizeof acc[t][1]);
+    for (int j = 0; j < rows; ++j) y[t * out + j] = row[j];
+  }
 }
 
 void run_tile(const float* wt, int64_t in, const float* x, int64_t n, float* y, int64_t out, int rows) {
@@ -140,7 +184,8 @@ void gemm_tiled(int64_t out, int64_t in, const float* x, int64_t n, float* y, Th
 
 MatmulWorkspace::MatmulWorkspace(int n_workers, int64_t max_in)
     : buffers_(n_workers, std::vector<float>((kTileRows + 1) * max_in)),
-      group_sums_(kTileTokens * n_groups(max_in)) {}
+      group_sums_(kTileTokens * n_groups(max_in)),
+      deinterleaved_(kTileTokens * n_groups(max_in) * kGroupSize) {}
 
 void matmul_dense(const DenseTensor& w, const float* x, int64_t n, float* y, ThreadPool& pool,
                   MatmulWorkspace& workspace) {
@@ -160,7 +205,7 @@ void matmul(const LinearWeights& w, int slices, const float* x, int64_t n, float
   const SlicedTensor& s = w.sliced;
   const int k = std::clamp(slices, 1, s.n_planes);
   if (n < kTileTokens) {
-    return gemv_sliced(s, k, x, n, y, pool, workspace.group_sums());
+    return gemv_sliced(s, k, x, n, y, pool, workspace);
   }
   gemm_tiled(s.out, s.in, x, n, y, pool, workspace, [&](int64_t r, float* row) { dequantize_row(s, k, r, row); });
 }

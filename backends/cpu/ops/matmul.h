@@ -15,10 +15,12 @@ class MatmulWorkspace {
   MatmulWorkspace(int n_workers, int64_t max_in);
   float* worker(int index) { return buffers_[index].data(); }
   float* group_sums() { return group_sums_.data(); }
+  float* deinterleaved() { return deinterleaved_.data(); }
 
  private:
   std::vector<std::vector<float>> buffers_;  // [n_workers][(tile rows + 1) * max_in]: a row + a tile
   std::vector<float> group_sums_;            // [few tokens][n_groups(max_in)]: sum(x) per group
+  std::vector<float> deinterleaved_;         // [few tokens][n_groups(max_in)][kGroupSize] inputs by byte lane
 };
 
 // y[t][r] = sum_i W_k[r][i] * x[t][i] for t < n, r < w.out(); x: [n][w.in()], y: [n][w.out()].
