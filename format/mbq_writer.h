@@ -1,0 +1,87 @@
+// Writes a .mbq file. The layout of every segment is planned from the tensor descriptions before any
+// weight is written, so a converter can hand over tensors in whatever order it produces them (one layer
+// at a time) while the file stays plane-major (format/SLICE_LAYOUT.md):
+//   auto w = MbqWriter::create(path, metadata, dense_specs, linear_specs);
+//   w->write_dense(i, bytes) / w->write_linear(j, sliced) for every tensor, then w->finish().
+// Bytes go to a temporary file beside the output, renamed over the output only by a successful finish();
+// a writer destroyed before that removes its temporary file, so no partial output is ever left.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "format/mbq_generated.h"
+#include "format/preamble.h"
+#include "runtime/core/result.h"
+#include "runtime/model/model_config.h"
+#include "runtime/model/model_weights.h"
+
+namespace mobiq {
+
+// Everything in the file except the weights.
+struct MbqMetadata {
+  ModelConfig config;
+  std::string architecture;           // "llama"
+  std::string tokenizer_json;         // verbatim tokenizer.json
+  std::string tokenizer_config_json;  // verbatim tokenizer_config.json (may be empty)
+  std::string chat_template;          // may be empty
+  std::string source;                 // "huggingface:fixture-a"
+  DType source_dtype = DType::kBF16;
+  std::string quantization_method;    // "nested-rtn"
+  std::string converter_version;      // "mobiq 0.1.0"
+};
+
+struct MbqDenseSpec {
+  std::string name;                   // the source's tensor name
+  fb::DenseRole role = fb::DenseRole::TokenEmbedding;
+  int32_t layer = -1;                 // -1 outside the decoder layers
+  DType dtype = DType::kF16;
+  std::vector<int64_t> shape;         // 1 or 2 dimensions
+};
+
+struct MbqLinearSpec {
+  int32_t layer = 0;
+  fb::Projection projection = fb::Projection::Q;
+  int64_t out = 0;
+  int64_t in = 0;
+  int32_t n_planes = kMaxPlanes;
+};
+
+struct MbqWriterOptions {
+  // Files the output must never replace (a converter's inputs); compared by identity, so links count.
+  std::vector<std::string> protected_paths;
+  uint32_t plane_alignment = kDefaultPlaneAlignment;  // power of two, >= kMinSegmentAlignment
+};
+
+class MbqWriter {
+ public:
+  // Plans the layout and creates the temporary file. kInvalidArgument for a malformed spec or an output
+  // that is a protected path or a directory; kIoError when the temporary file cannot be created.
+  static Result<MbqWriter> create(const std::string& output_path, MbqMetadata metadata,
+                                  std::vector<MbqDenseSpec> dense, std::vector<MbqLinearSpec> linears,
+                                  const MbqWriterOptions& options = {});
+
+  MbqWriter(MbqWriter&&) noexcept;
+  MbqWriter& operator=(MbqWriter&&) noexcept;
+  ~MbqWriter();
+
+  // The bytes of dense tensor `index` (exactly product(shape) * dtype_size bytes, row-major).
+  Status write_dense(size_t index, std::span<const uint8_t> bytes);
+  // Planes, scales and zeros of linear `index`; out, in and n_planes must match its spec.
+  Status write_linear(size_t index, const SlicedTensor& sliced);
+  // Checks every tensor was written, appends the flatbuffer, writes the preamble, syncs and renames the
+  // temporary file onto the output path.
+  Status finish();
+
+  const std::string& temporary_path() const;
+
+ private:
+  struct Impl;
+  explicit MbqWriter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mobiq
