@@ -6,6 +6,8 @@
 #include <new>
 #include <string>
 
+#include "runtime/tokenizer/documents.h"
+
 namespace mobiq {
 
 double negative_log_likelihood(const float* logits, int32_t vocab, int32_t target) {
@@ -14,6 +16,15 @@ double negative_log_likelihood(const float* logits, int32_t vocab, int32_t targe
   double total = 0.0;
   for (int32_t i = 0; i < vocab; ++i) total += std::exp(static_cast<double>(logits[i] - max_logit));
   return std::log(total) - static_cast<double>(logits[target] - max_logit);
+}
+
+Result<std::vector<int32_t>> protocol_tokens(const Tokenizer& tokenizer, int32_t bos_id, std::string_view file_text) {
+  if (bos_id < 0) return unsupported("the model has no BOS token for the protocol's first position");
+  EncodeOptions options;
+  options.add_bos = false;
+  MOBIQ_ASSIGN_OR_RETURN(std::vector<int32_t> ids, tokenizer.encode(join_documents(file_text), options));
+  ids.insert(ids.begin(), bos_id);
+  return ids;
 }
 
 Result<PerplexityResult> evaluate_perplexity(Executor& executor, const std::vector<int32_t>& tokens,

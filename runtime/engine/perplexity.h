@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "runtime/tokenizer/tokenizer.h"
 
 namespace mobiq {
 
@@ -26,6 +27,10 @@ struct PerplexityResult {
   int64_t tokens = 0;          // the text's token count, BOS included
   double seconds = 0.0;
 };
+
+// The protocol's token ids for a text file's contents: its documents (separated by a line "<|doc|>")
+// stripped and joined with a blank line, tokenized without special tokens, one BOS in front.
+Result<std::vector<int32_t>> protocol_tokens(const Tokenizer& tokenizer, int32_t bos_id, std::string_view file_text);
 
 // `executor` must have been created with context_size and max_batch >= options.window.
 Result<PerplexityResult> evaluate_perplexity(Executor& executor, const std::vector<int32_t>& tokens,

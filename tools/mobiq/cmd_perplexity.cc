@@ -4,7 +4,6 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/engine/perplexity.h"
-#include "runtime/tokenizer/documents.h"
 #include "tools/mobiq/command.h"
 #include "tools/mobiq/common.h"
 
@@ -22,22 +21,14 @@ struct PerplexityArgs {
   bool json = false;
 };
 
-Result<std::vector<int32_t>> protocol_tokens(const Model& model, const std::string& path) {
-  MOBIQ_ASSIGN_OR_RETURN(std::string raw, read_text_file(path));
-  EncodeOptions encode;
-  encode.add_bos = false;
-  MOBIQ_ASSIGN_OR_RETURN(std::vector<int32_t> ids, model.tokenizer().encode(join_documents(raw), encode));
-  if (model.config().bos_id < 0) return unsupported("the model has no BOS token for the protocol's first position");
-  ids.insert(ids.begin(), model.config().bos_id);
-  return ids;
-}
-
 int run_perplexity(const PerplexityArgs& args) {
   Result<Model> model = open_model(args.source);
   if (!model.ok()) return report_error(model.status());
   Result<std::vector<int32_t>> slices = resolve_slices(*model, args.slices, args.bits);
   if (!slices.ok()) return report_error(slices.status());
-  Result<std::vector<int32_t>> tokens = protocol_tokens(*model, args.text_file);
+  Result<std::string> text = read_text_file(args.text_file);
+  if (!text.ok()) return report_error(text.status());
+  Result<std::vector<int32_t>> tokens = protocol_tokens(model->tokenizer(), model->config().bos_id, *text);
   if (!tokens.ok()) return report_error(tokens.status());
   Result<std::unique_ptr<Executor>> executor = create_executor(*model, args.backend, args.window, args.window);
   if (!executor.ok()) return report_error(executor.status());

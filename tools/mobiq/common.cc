@@ -4,8 +4,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "backends/registry.h"
 
@@ -63,15 +61,6 @@ Result<std::vector<int32_t>> resolve_slices(const Model& model, const std::vecto
     if (k < 1 || k > max_slices)
       return invalid_argument("slice count " + std::to_string(k) + " outside 1.." + std::to_string(max_slices));
   return out;
-}
-
-Result<std::string> read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return not_found("cannot open " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return io_error("cannot read " + path);
-  return text.str();
 }
 
 int report_error(const Status& status) {

@@ -10,6 +10,7 @@
 
 #include "backends/backend.h"
 #include "runtime/core/result.h"
+#include "runtime/core/text_file.h"
 #include "runtime/model/model.h"
 
 namespace mobiq::cli {
@@ -35,8 +36,6 @@ Result<std::unique_ptr<Executor>> create_executor(const Model& model, const Back
 // the model holds (one pass, dense, for an unquantized checkpoint).
 Result<std::vector<int32_t>> resolve_slices(const Model& model, const std::vector<int32_t>& slices,
                                             const std::vector<double>& bits);
-
-Result<std::string> read_text_file(const std::string& path);
 
 // "mobiq: <status>" on stderr; returns the exit status for that error.
 int report_error(const Status& status);

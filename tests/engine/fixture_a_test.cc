@@ -1,0 +1,164 @@
+// End to end on the shared fixture-a model: the unquantized checkpoint against transformers'
+// logits and perplexity, the converted .mbq at every slice count against the nested-by-truncation
+// references (shared/README.md), and batched prefill against token-by-token decode.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <unistd.h>
+
+#include "backends/registry.h"
+#include "runtime/engine/perplexity.h"
+#include "runtime/model/model.h"
+#include "runtime/model/safetensors.h"
+#include "tests/support/shared_data.h"
+#include "tools/quantizer/hf_converter.h"
+#include "runtime/core/text_file.h"
+
+namespace mobiq {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::unique_ptr<Executor> make_executor(const Model& model, int32_t context, int32_t batch) {
+  auto backend = make_backend("cpu", model);
+  EXPECT_TRUE(backend.ok()) << backend.status().to_string();
+  ExecutorOptions options;
+  options.context_size = context;
+  options.max_batch = batch;
+  auto executor = (*backend)->create_executor(model, options);
+  EXPECT_TRUE(executor.ok()) << executor.status().to_string();
+  return std::move(executor).value();
+}
+
+std::vector<int32_t> eval_tokens(const Model& model) {
+  auto text = read_text_file(test::shared_data("eval_sotu.txt").string());
+  EXPECT_TRUE(text.ok());
+  auto ids = protocol_tokens(model.tokenizer(), model.config().bos_id, *text);
+  EXPECT_TRUE(ids.ok()) << ids.status().to_string();
+  return *ids;
+}
+
+double eval_perplexity(const Model& model, int slices) {
+  auto executor = make_executor(model, 512, 512);
+  PerplexityOptions options;
+  options.slices = slices;
+  auto result = evaluate_perplexity(*executor, eval_tokens(model), model.config().vocab_size, options);
+  EXPECT_TRUE(result.ok()) << result.status().to_string();
+  EXPECT_EQ(result->predictions, 179 * 511);
+  return result->perplexity;
+}
+
+class FixtureA : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!test::have_shared()) return;
+    mbq_path_ = fs::temp_directory_path() / ("mobiq-fixture-a-" + std::to_string(::getpid()) + ".mbq");
+    ConvertOptions options;
+    options.input_dir = test::fixture_a_dir().string();
+    options.output_path = mbq_path_.string();
+    const Status status = convert_hf_to_mbq(options);
+    ASSERT_TRUE(status.ok()) << status.to_string();
+  }
+  static void TearDownTestSuite() {
+    if (!mbq_path_.empty()) fs::remove(mbq_path_);
+  }
+  void SetUp() override { MOBIQ_REQUIRE_SHARED(); }
+
+  static Model open_hf() {
+    auto model = Model::open_hf(test::fixture_a_dir().string());
+    EXPECT_TRUE(model.ok()) << model.status().to_string();
+    return std::move(model).value();
+  }
+  static Model open_mbq() {
+    auto model = Model::open_mbq(mbq_path_.string());
+    EXPECT_TRUE(model.ok()) << model.status().to_string();
+    return std::move(model).value();
+  }
+
+  static fs::path mbq_path_;
+};
+fs::path FixtureA::mbq_path_;
+
+TEST_F(FixtureA, UnquantizedLogitsMatchTransformers) {
+  auto reference = SafetensorsFile::open((test::fixture_a_dir() / "reference_logits.safetensors").string());
+  ASSERT_TRUE(reference.ok()) << reference.status().to_string();
+  const SafetensorsTensor* tokens = reference->find("tokens");
+  const SafetensorsTensor* logits = reference->find("logits");
+  ASSERT_TRUE(tokens && logits);
+  ASSERT_EQ(tokens->dtype_name, "I32");
+  ASSERT_EQ(logits->dtype_name, "F32");
+  const int64_t n = tokens->shape[0];
+  std::vector<int32_t> ids(n);
+  std::memcpy(ids.data(), tokens->data, n * sizeof(int32_t));
+  std::vector<float> expected(logits->size_bytes / sizeof(float));
+  std::memcpy(expected.data(), logits->data, logits->size_bytes);
+
+  Model model = open_hf();
+  const int32_t vocab = model.config().vocab_size;
+  ASSERT_EQ(static_cast<int64_t>(expected.size()), n * vocab);
+  EXPECT_EQ(std::vector<int32_t>(eval_tokens(model).begin(), eval_tokens(model).begin() + n), ids)
+      << "the protocol's first tokens differ from the reference's";
+
+  auto executor = make_executor(model, 64, 64);
+  std::vector<float> ours(n * vocab);
+  ForwardRequest request;
+  request.tokens = ids;
+  request.all_logits = true;
+  ASSERT_TRUE(executor->forward(request, ours.data()).ok());
+  double max_ref = 0, max_diff = 0;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    max_ref = std::max(max_ref, std::fabs(double(expected[i])));
+    max_diff = std::max(max_diff, std::fabs(double(ours[i]) - expected[i]));
+  }
+  EXPECT_LE(max_diff, 1e-3 * max_ref) << "max |ours - reference| " << max_diff << ", max |reference| " << max_ref;
+}
+
+TEST_F(FixtureA, UnquantizedPerplexityMatchesTransformers) {
+  Model model = open_hf();
+  EXPECT_EQ(eval_tokens(model).size(), 92045u);
+  const double ppl = eval_perplexity(model, 4);
+  EXPECT_NEAR(ppl, 144.5159, 0.001 * 144.5159);
+}
+
+TEST_F(FixtureA, SlicedPerplexityMatchesNestedTruncationAtEveryK) {
+  Model model = open_mbq();
+  ASSERT_EQ(model.max_slices(), 4);
+  const double reference[] = {180.3268, 146.7767, 144.6965, 144.5728};
+  for (int k = 1; k <= 4; ++k) {
+    const double ppl = eval_perplexity(model, k);
+    EXPECT_NEAR(ppl, reference[k - 1], 0.01 * reference[k - 1]) << "k=" << k;
+  }
+}
+
+TEST_F(FixtureA, PrefillEqualsTokenByTokenDecode) {
+  Model hf = open_hf();
+  Model mbq = open_mbq();
+  const std::vector<int32_t> all = eval_tokens(hf);
+  const std::vector<int32_t> ids(all.begin(), all.begin() + 40);
+  for (const Model* model : {&hf, &mbq})
+    for (int k : {1, 4}) {
+      const int32_t vocab = model->config().vocab_size;
+      auto batched = make_executor(*model, 64, 64);
+      auto stepwise = make_executor(*model, 64, 64);
+      std::vector<float> a(ids.size() * vocab), b(vocab);
+      ForwardRequest request;
+      request.tokens = ids;
+      request.slices = k;
+      request.all_logits = true;
+      ASSERT_TRUE(batched->forward(request, a.data()).ok());
+      for (size_t t = 0; t < ids.size(); ++t) {
+        ForwardRequest step;
+        step.tokens = std::span<const int32_t>(&ids[t], 1);
+        step.start_position = static_cast<int32_t>(t);
+        step.slices = k;
+        ASSERT_TRUE(stepwise->forward(step, b.data()).ok());
+        for (int32_t v = 0; v < vocab; ++v)
+          ASSERT_NEAR(a[t * vocab + v], b[v], 2e-3) << "position " << t << " token " << v << " k=" << k;
+      }
+    }
+}
+
+}  // namespace
+}  // namespace mobiq

@@ -1,0 +1,119 @@
+// mobiq bench: prefill and decode speed per slice count, measured side by side in one run, with
+// each slice count's speed as a ratio to the full-precision (most slices) run.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "tools/mobiq/command.h"
+#include "tools/mobiq/common.h"
+
+namespace mobiq::cli {
+namespace {
+
+struct BenchArgs {
+  ModelSource source;
+  BackendChoice backend;
+  std::vector<int32_t> slices;
+  int32_t prompt_tokens = 128;
+  int32_t decode_tokens = 64;
+  int32_t repetitions = 3;
+  bool json = false;
+};
+
+struct Speed {
+  double prefill_tokens_per_second = 0;
+  double decode_tokens_per_second = 0;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Best of `repetitions`: a prefill of the prompt, then decode steps each feeding the greedy token.
+Result<Speed> measure(Executor& executor, const std::vector<int32_t>& prompt, int32_t vocab, int32_t k,
+                      const BenchArgs& args) {
+  std::vector<float> logits(vocab);
+  Speed best;
+  for (int rep = 0; rep < args.repetitions; ++rep) {
+    MOBIQ_RETURN_IF_ERROR(executor.truncate(0));
+    ForwardRequest request;
+    request.tokens = prompt;
+    request.slices = k;
+    auto started = std::chrono::steady_clock::now();
+    MOBIQ_RETURN_IF_ERROR(executor.forward(request, logits.data()));
+    best.prefill_tokens_per_second = std::max(best.prefill_tokens_per_second, prompt.size() / seconds_since(started));
+    started = std::chrono::steady_clock::now();
+    for (int32_t i = 0; i < args.decode_tokens; ++i) {
+      const int32_t next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+      request.tokens = std::span<const int32_t>(&next, 1);
+      request.start_position = executor.cached_positions();
+      MOBIQ_RETURN_IF_ERROR(executor.forward(request, logits.data()));
+    }
+    best.decode_tokens_per_second = std::max(best.decode_tokens_per_second, args.decode_tokens / seconds_since(started));
+  }
+  return best;
+}
+
+int run_bench(const BenchArgs& args) {
+  Result<Model> model = open_model(args.source);
+  if (!model.ok()) return report_error(model.status());
+  Result<std::vector<int32_t>> slices = resolve_slices(*model, args.slices, {});
+  if (!slices.ok()) return report_error(slices.status());
+  std::vector<int32_t> order = *slices;
+  std::sort(order.begin(), order.end(), std::greater<>());  // the baseline (most slices) first
+  Result<std::unique_ptr<Executor>> executor =
+      create_executor(*model, args.backend, args.prompt_tokens + args.decode_tokens, args.prompt_tokens);
+  if (!executor.ok()) return report_error(executor.status());
+
+  std::mt19937 rng(1);
+  std::uniform_int_distribution<int32_t> token(3, model->config().vocab_size - 1);
+  std::vector<int32_t> prompt(args.prompt_tokens);
+  for (auto& id : prompt) id = token(rng);
+
+  nlohmann::json rows = nlohmann::json::array();
+  Speed baseline;
+  if (!args.json)
+    std::printf("%-7s %-5s %14s %8s %14s %8s\n", "slices", "bits", "prefill tok/s", "ratio", "decode tok/s", "ratio");
+  for (int32_t k : order) {
+    Result<Speed> speed = measure(**executor, prompt, model->config().vocab_size, k, args);
+    if (!speed.ok()) return report_error(speed.status());
+    if (k == order.front()) baseline = *speed;
+    const double prefill_ratio = speed->prefill_tokens_per_second / baseline.prefill_tokens_per_second;
+    const double decode_ratio = speed->decode_tokens_per_second / baseline.decode_tokens_per_second;
+    const int bits = model->max_slices() > 0 ? 2 * k : 16;
+    rows.push_back({{"slices", k}, {"bits", bits}, {"prefill_tokens_per_second", speed->prefill_tokens_per_second},
+                    {"decode_tokens_per_second", speed->decode_tokens_per_second},
+                    {"prefill_ratio", prefill_ratio}, {"decode_ratio", decode_ratio}});
+    if (!args.json)
+      std::printf("%-7d %-5d %14.1f %7.2fx %14.1f %7.2fx\n", k, bits, speed->prefill_tokens_per_second, prefill_ratio,
+                  speed->decode_tokens_per_second, decode_ratio);
+  }
+  if (args.json) {
+    nlohmann::json doc = {{"prompt_tokens", args.prompt_tokens}, {"decode_tokens", args.decode_tokens},
+                          {"repetitions", args.repetitions}, {"results", rows}};
+    std::printf("%s\n", doc.dump(2).c_str());
+  } else {
+    std::printf("best of %d; prompt %d tokens, %d decode steps; ratios against %d slices\n", args.repetitions,
+                args.prompt_tokens, args.decode_tokens, order.front());
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_bench_command(CLI::App& root) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* app = root.add_subcommand("bench", "prefill and decode speed per slice count");
+  add_model_source_options(*app, args->source);
+  add_backend_options(*app, args->backend);
+  app->add_option("--slices", args->slices, "slice counts (default: all)")->delimiter(',');
+  app->add_option("-p,--n-prompt", args->prompt_tokens, "prompt tokens")->check(CLI::Range(1, 1 << 16))->capture_default_str();
+  app->add_option("-n,--n-gen", args->decode_tokens, "decode steps")->check(CLI::Range(1, 1 << 16))->capture_default_str();
+  app->add_option("-r,--repetitions", args->repetitions, "runs per slice count (best is kept)")->check(CLI::Range(1, 100))->capture_default_str();
+  app->add_flag("--json", args->json, "one JSON document on stdout");
+  return {app, [args] { return run_bench(*args); }};
+}
+
+}  // namespace mobiq::cli
