@@ -1,0 +1,36 @@
+// Converts an unquantized Hugging Face LLaMA-family checkpoint into a .mbq file: the seven linears of
+// every decoder layer are quantized with nested RTN (tools/quantizer/nested_rtn.h) into four 2-bit
+// planes; the token embedding, the norms and an untied output head are copied in their source dtype
+// (bf16, f16 or f32: nothing is rounded); the tokenizer texts, chat template and hyper-parameters go in
+// the metadata. The output is a pure function of the input (same checkpoint, same bytes) and is written
+// through a temporary file, so a failed or cancelled conversion leaves nothing at the output path.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "runtime/core/status.h"
+
+namespace mobiq {
+
+inline constexpr const char* kNestedRtnMethod = "nested-rtn";
+
+struct ConvertProgress {
+  int64_t done = 0;   // linears quantized so far
+  int64_t total = 0;  // 7 * n_layers
+  std::string what;   // the linear just finished: "layer 3 down"
+};
+
+struct ConvertOptions {
+  std::string input_dir;    // config.json, *.safetensors, tokenizer.json, tokenizer_config.json
+  std::string output_path;  // the .mbq to write; never one of the input's files
+  std::function<void(const ConvertProgress&)> progress;  // optional; called after every linear
+};
+
+Status convert_hf_to_mbq(const ConvertOptions& options);
+
+// "mobiq <version>": recorded in every file's provenance.
+const char* converter_version();
+
+}  // namespace mobiq
