@@ -119,8 +119,12 @@ TEST(NestedRtn, ConstantGroups) {
         ASSERT_TRUE(std::isfinite(x));
         ASSERT_LE(std::abs(x - value), half_bucket * (1 + 1e-3) + 1e-7) << value << " k " << k;
       }
-      if (value == 0.0f) EXPECT_TRUE(std::all_of(got.begin(), got.end(), [](float x) { return x == 0.0f; }));
-      if (k == kMaxPlanes) EXPECT_NEAR(got[0], value, std::abs(value) * 1e-3);
+      if (value == 0.0f) {
+        EXPECT_TRUE(std::all_of(got.begin(), got.end(), [](float x) { return x == 0.0f; }));
+      }
+      if (k == kMaxPlanes) {
+        EXPECT_NEAR(got[0], value, std::abs(value) * 1e-3);
+      }
     }
   }
 }

@@ -3,7 +3,7 @@
 // planes; the token embedding, the norms and an untied output head are copied in their source dtype
 // (bf16, f16 or f32: nothing is rounded); the tokenizer texts, chat template and hyper-parameters go in
 // the metadata. The output is a pure function of the input (same checkpoint, same bytes) and is written
-// through a temporary file, so a failed or cancelled conversion leaves nothing at the output path.
+// through a temporary file, so a failed conversion leaves nothing at the output path.
 #pragma once
 
 #include <cstdint>
