@@ -43,8 +43,8 @@ int region_of(fb::SegmentKind kind) {
 }  // namespace
 
 Result<MbqFile> MbqFile::open(const std::string& path, const MbqReadOptions& options) {
-  MOBIQ_ASSIGN_OR_RETURN(MmapFile file, MmapFile::open(path));
-  auto preamble = decode_preamble(file.bytes(), file.size());
+  MOBIQ_ASSIGN_OR_RETURN(MappedFile file, MappedFile::open(path));
+  auto preamble = decode_preamble(file.data(), file.size());
   if (!preamble.ok()) return preamble.status().with_context(path);
   MbqFile mbq(std::move(file), *preamble);
   MOBIQ_RETURN_IF_ERROR(mbq.verify(options).with_context(path));
@@ -52,7 +52,7 @@ Result<MbqFile> MbqFile::open(const std::string& path, const MbqReadOptions& opt
 }
 
 const uint8_t* MbqFile::segment_data(uint32_t index) const {
-  return file_.bytes() + model_->segments()->Get(index)->offset();
+  return file_.data() + model_->segments()->Get(index)->offset();
 }
 
 uint64_t MbqFile::segment_size(uint32_t index) const { return model_->segments()->Get(index)->size(); }
@@ -79,7 +79,7 @@ SlicedTensor MbqFile::sliced_view(const fb::SlicedLinear& linear) const {
 }
 
 Status MbqFile::verify(const MbqReadOptions& options) {
-  const uint8_t* fb_bytes = file_.bytes() + preamble_.flatbuffer_offset;
+  const uint8_t* fb_bytes = file_.data() + preamble_.flatbuffer_offset;
   const uint64_t fb_size = preamble_.flatbuffer_size;
   if (mbq_checksum(fb_bytes, fb_size) != preamble_.flatbuffer_xxh3) return corrupt_file("flatbuffer checksum mismatch");
   if (fb_size < 8 || !fb::ModelBufferHasIdentifier(fb_bytes))
@@ -268,7 +268,7 @@ Status MbqFile::verify_checksums() const {
   const auto& segments = *model_->segments();
   for (flatbuffers::uoffset_t i = 0; i < segments.size(); ++i) {
     const fb::Segment& s = *segments.Get(i);
-    if (mbq_checksum(file_.bytes() + s.offset(), s.size()) != s.xxh3())
+    if (mbq_checksum(file_.data() + s.offset(), s.size()) != s.xxh3())
       return corrupt_file("segment " + num(i) + " (" + segment_labels_[i] + "): checksum mismatch");
   }
   return Status::Ok();

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "format/mbq_generated.h"
-#include "format/mmap_file.h"
+#include "runtime/core/mapped_file.h"
 #include "format/preamble.h"
 #include "runtime/core/result.h"
 #include "runtime/model/model_config.h"
@@ -31,7 +31,7 @@ class MbqFile {
   const Preamble& preamble() const { return preamble_; }
   const fb::Model& model() const { return *model_; }  // the verified metadata
   const ModelConfig& config() const { return config_; }
-  const MmapFile& mapping() const { return file_; }
+  const MappedFile& mapping() const { return file_; }
 
   uint32_t segment_count() const { return static_cast<uint32_t>(segment_labels_.size()); }
   const uint8_t* segment_data(uint32_t index) const;
@@ -44,7 +44,7 @@ class MbqFile {
   SlicedTensor sliced_view(const fb::SlicedLinear& linear) const;
 
  private:
-  MbqFile(MmapFile file, Preamble preamble) : file_(std::move(file)), preamble_(preamble) {}
+  MbqFile(MappedFile file, Preamble preamble) : file_(std::move(file)), preamble_(preamble) {}
   Status verify(const MbqReadOptions& options);
   Status verify_config();
   Status label_segments();
@@ -53,7 +53,7 @@ class MbqFile {
   Status verify_linear(const fb::SlicedLinear& linear, size_t index) const;
   Status verify_checksums() const;
 
-  MmapFile file_;
+  MappedFile file_;
   Preamble preamble_;
   const fb::Model* model_ = nullptr;
   ModelConfig config_;

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "runtime/core/result.h"
-#include "runtime/model/mapped_file.h"
+#include "runtime/core/mapped_file.h"
 #include "runtime/model/model_weights.h"
 
 namespace mobiq {

@@ -98,7 +98,8 @@ TEST_F(FixtureA, UnquantizedLogitsMatchTransformers) {
   Model model = open_hf();
   const int32_t vocab = model.config().vocab_size;
   ASSERT_EQ(static_cast<int64_t>(expected.size()), n * vocab);
-  EXPECT_EQ(std::vector<int32_t>(eval_tokens(model).begin(), eval_tokens(model).begin() + n), ids)
+  const std::vector<int32_t> protocol = eval_tokens(model);
+  EXPECT_EQ(std::vector<int32_t>(protocol.begin(), protocol.begin() + n), ids)
       << "the protocol's first tokens differ from the reference's";
 
   auto executor = make_executor(model, 64, 64);

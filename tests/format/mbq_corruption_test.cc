@@ -229,8 +229,8 @@ TEST_F(MbqCorruption, NoByteFlipCrashes) {
     }
     // Whatever the damage, an accepted file only hands out views inside itself.
     for (uint32_t i = 0; i < r->segment_count(); ++i) {
-      EXPECT_GE(r->segment_data(i), r->mapping().bytes());
-      EXPECT_LE(r->segment_data(i) + r->segment_size(i), r->mapping().bytes() + r->mapping().size());
+      EXPECT_GE(r->segment_data(i), r->mapping().data());
+      EXPECT_LE(r->segment_data(i) + r->segment_size(i), r->mapping().data() + r->mapping().size());
     }
   }
 }

@@ -1,5 +1,5 @@
-// A read-only memory mapping of a whole file, released when the object dies. Move-only, so views
-// into data() stay valid for as long as some owner holds the mapping.
+// A whole file mapped read-only into memory. Move-only: the mapping's address never changes, so
+// pointers into data() stay valid while any owner holds it.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +11,8 @@ namespace mobiq {
 
 class MappedFile {
  public:
-  // kNotFound when the file does not exist, kIoError when it cannot be opened or mapped.
+  // kNotFound when nothing is at `path`, kInvalidArgument for a directory or other non-regular file,
+  // kIoError when the OS refuses to open or map it. An empty file maps to data() == nullptr, size() == 0.
   static Result<MappedFile> open(const std::string& path);
 
   MappedFile(MappedFile&& other) noexcept;
@@ -25,8 +26,8 @@ class MappedFile {
   const std::string& path() const { return path_; }
 
  private:
-  MappedFile(std::string path, const uint8_t* data, uint64_t size)
-      : path_(std::move(path)), data_(data), size_(size) {}
+  MappedFile(std::string path, const uint8_t* bytes, uint64_t size)
+      : path_(std::move(path)), data_(bytes), size_(size) {}
   void release();
 
   std::string path_;

@@ -1,4 +1,4 @@
-#include "format/mmap_file.h"
+#include "runtime/core/mapped_file.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -11,7 +11,7 @@
 
 namespace mobiq {
 
-Result<MmapFile> MmapFile::open(const std::string& path) {
+Result<MappedFile> MappedFile::open(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const int err = errno;
@@ -31,35 +31,35 @@ Result<MmapFile> MmapFile::open(const std::string& path) {
   const auto size = static_cast<uint64_t>(st.st_size);
   if (size == 0) {
     ::close(fd);
-    return MmapFile(path, nullptr, 0);
+    return MappedFile(path, nullptr, 0);
   }
   void* addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   const int err = errno;
   ::close(fd);  // the mapping keeps the file alive
   if (addr == MAP_FAILED) return io_error(path + ": cannot mmap " + std::to_string(size) + " bytes: " + std::strerror(err));
-  return MmapFile(path, static_cast<const uint8_t*>(addr), size);
+  return MappedFile(path, static_cast<const uint8_t*>(addr), size);
 }
 
-MmapFile::MmapFile(MmapFile&& other) noexcept
+MappedFile::MappedFile(MappedFile&& other) noexcept
     : path_(std::move(other.path_)),
-      bytes_(std::exchange(other.bytes_, nullptr)),
+      data_(std::exchange(other.data_, nullptr)),
       size_(std::exchange(other.size_, 0)) {}
 
-MmapFile& MmapFile::operator=(MmapFile&& other) noexcept {
+MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   if (this != &other) {
-    unmap();
+    release();
     path_ = std::move(other.path_);
-    bytes_ = std::exchange(other.bytes_, nullptr);
+    data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
   }
   return *this;
 }
 
-MmapFile::~MmapFile() { unmap(); }
+MappedFile::~MappedFile() { release(); }
 
-void MmapFile::unmap() {
-  if (bytes_ != nullptr) ::munmap(const_cast<uint8_t*>(bytes_), size_);
-  bytes_ = nullptr;
+void MappedFile::release() {
+  if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+  data_ = nullptr;
   size_ = 0;
 }
 
