@@ -80,6 +80,40 @@ std::string shape_string(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
+// tokenizer_config.json's "chat_template": a string, a list of {"name", "template"} (the one named
+// "default" is taken), or absent; recent transformers releases write chat_template.jinja instead.
+Result<std::string> read_chat_template(const std::string& dir, const std::string& tokenizer_config_json) {
+  if (!tokenizer_config_json.empty()) {
+    json config;
+    try {
+      config = json::parse(tokenizer_config_json);
+    } catch (const json::exception& e) {
+      return corrupt_file(std::string("tokenizer_config.json is not valid JSON: ") + e.what());
+    }
+    const auto it = config.is_object() ? config.find("chat_template") : config.end();
+    if (config.is_object() && it != config.end() && !it->is_null()) {
+      if (it->is_string()) return it->get<std::string>();
+      if (it->is_array()) {
+        for (const auto& entry : *it) {
+          if (entry.is_object() && entry.value("name", json()) == "default" && entry.contains("template") &&
+              entry["template"].is_string())
+            return entry["template"].get<std::string>();
+        }
+        return std::string();  // only named templates; none is the default
+      }
+      return corrupt_file("tokenizer_config.json: \"chat_template\" must be a string or a list of templates");
+    }
+  }
+  const fs::path jinja = fs::path(dir) / "chat_template.jinja";
+  std::error_code ec;
+  if (!fs::is_regular_file(jinja, ec)) return std::string();
+  std::ifstream in(jinja, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in) return io_error("cannot read " + jinja.string());
+  return text.str();
+}
+
 }  // namespace
 
 struct HfCheckpoint::Impl {
@@ -189,6 +223,9 @@ const std::string& HfCheckpoint::dir() const { return impl_->dir; }
 std::string HfCheckpoint::config_json() const { return impl_->config_json; }
 std::string HfCheckpoint::tokenizer_json() const { return impl_->tokenizer_json; }
 std::string HfCheckpoint::tokenizer_config_json() const { return impl_->tokenizer_config_json; }
+Result<std::string> HfCheckpoint::chat_template() const {
+  return read_chat_template(impl_->dir, impl_->tokenizer_config_json);
+}
 
 std::vector<HfTensorInfo> HfCheckpoint::tensors() const {
   std::vector<HfTensorInfo> infos;

@@ -38,6 +38,9 @@ class HfCheckpoint {
   std::string config_json() const;          // config.json as read
   std::string tokenizer_json() const;       // tokenizer.json, empty if the file is absent
   std::string tokenizer_config_json() const;  // tokenizer_config.json, empty if absent
+  // tokenizer_config.json's "chat_template" (a string, or the "default" of a list), else the
+  // chat_template.jinja file beside it, else empty.
+  Result<std::string> chat_template() const;
 
   std::vector<HfTensorInfo> tensors() const;
   // A 1-D tensor becomes rows = 1; more than 2 dimensions is kUnsupported.

@@ -60,25 +60,6 @@ Result<std::string> architecture_of(const std::string& config_json) {
   return it != config.end() && it->is_string() ? it->get<std::string>() : std::string("llama");
 }
 
-// tokenizer_config.json's "chat_template": a string, or a list of {name, template} of which "default" is
-// taken; empty when absent.
-Result<std::string> chat_template_of(const std::string& tokenizer_config_json) {
-  if (tokenizer_config_json.empty()) return std::string();
-  const json config = json::parse(tokenizer_config_json, nullptr, /*allow_exceptions=*/false);
-  if (config.is_discarded() || !config.is_object()) return corrupt_file("tokenizer_config.json is not a JSON object");
-  const auto it = config.find("chat_template");
-  if (it == config.end() || it->is_null()) return std::string();
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_array()) {
-    for (const json& entry : *it)
-      if (entry.is_object() && entry.value("name", "") == "default" && entry.contains("template") &&
-          entry["template"].is_string())
-        return entry["template"].get<std::string>();
-    return std::string();
-  }
-  return corrupt_file("tokenizer_config.json: \"chat_template\" must be a string or a list of templates");
-}
-
 // The output must not be the input directory or any file in it.
 Result<std::vector<std::string>> input_files(const std::string& input_dir, const std::string& output_path) {
   std::error_code ec;
@@ -143,7 +124,7 @@ Status convert_hf_to_mbq(const ConvertOptions& options) {
   if (metadata.tokenizer_json.empty())
     return not_found(options.input_dir + ": no tokenizer.json (a .mbq file carries its tokenizer)");
   metadata.tokenizer_config_json = checkpoint.tokenizer_config_json();
-  MOBIQ_ASSIGN_OR_RETURN(metadata.chat_template, chat_template_of(metadata.tokenizer_config_json));
+  MOBIQ_ASSIGN_OR_RETURN(metadata.chat_template, checkpoint.chat_template());
   metadata.source = "huggingface:" + fs::weakly_canonical(options.input_dir).filename().string();
   metadata.source_dtype = weights.layers.empty() ? weights.token_embedding.dtype : weights.layers[0].q.dense.dtype;
   metadata.quantization_method = kNestedRtnMethod;
