@@ -52,19 +52,24 @@ void gemv_dense(const DenseTensor& w, const float* x, int64_t n, float* y, Threa
 // the loop over bytes vectorizes for each of the four 2-bit fields.
 float dot_packed_group(const uint8_t* bytes, const float* xd, int64_t n_bytes) {
   constexpr int64_t kBytes = kGroupSize / 4;
-  float acc[kLanes] = {};
   if (n_bytes == kBytes) {
-    for (int i = 0; i < 4; ++i)
-      for (int64_t b = 0; b < kBytes; b += kLanes)
-        for (int l = 0; l < kLanes; ++l)
-          acc[l] += static_cast<float>((bytes[b + l] >> (2 * i)) & 3) * xd[i * kBytes + b + l];
-  } else {
-    for (int i = 0; i < 4; ++i)
-      for (int64_t b = 0; b < n_bytes; ++b)
-        acc[b % kLanes] += static_cast<float>((bytes[b] >> (2 * i)) & 3) * xd[i * kBytes + b];
+    Float8 acc = {};
+    for (int64_t b = 0; b < kBytes; b += 8) {
+      Byte8 packed;
+      std::memcpy(&packed, bytes + b, sizeof packed);
+      const Int8 wide = __builtin_convertvector(packed, Int8);  // shifts on 32-bit lanes are cheap
+      for (int i = 0; i < 4; ++i) {
+        const Int8 codes = (wide >> (2 * i)) & 3;
+        Float8 x;
+        std::memcpy(&x, xd + i * kBytes + b, sizeof x);
+        acc += __builtin_convertvector(codes, Float8) * x;
+      }
+    }
+    return horizontal_sum(acc);
   }
   float s = 0.0f;
-  for (int l = 0; l < kLanes; ++l) s += acc[l];
+  for (int i = 0; i < 4; ++i)
+    for (int64_t b = 0; b < n_bytes; ++b) s += static_cast<float>((bytes[b] >> (2 * i)) & 3) * xd[i * kBytes + b];
   return s;
 }
 
@@ -115,9 +120,6 @@ void gemv_sliced(const SlicedTensor& w, int k, const float* x, int64_t n, float*
 
 // ---- Many tokens (prefill): decode a tile of rows to f32 once, reuse it for every token. ----
 
-// Eight floats in one SIMD register (GCC/Clang vector extension: AVX on x86-64, two NEON
-// registers on aarch64); plain C++ loops over an array did not keep the accumulators in registers.
-typedef float Float8 __attribute__((vector_size(32)));
 static_assert(kTileRows == 16, "the micro-kernel holds a tile row in two Float8");
 
 // acc[t][j] = sum_i x[t][i] * wt[i][j]: a broadcast-FMA micro-kernel over a transposed tile.

@@ -8,6 +8,16 @@ namespace mobiq::cpu {
 
 inline constexpr int kLanes = 16;
 
+// Eight lanes in one SIMD register (GCC/Clang vector extensions: AVX on x86-64, two NEON registers
+// on aarch64). Used where plain loops over arrays did not keep accumulators in registers.
+typedef float Float8 __attribute__((vector_size(32)));
+typedef uint8_t Byte8 __attribute__((vector_size(8)));
+typedef int32_t Int8 __attribute__((vector_size(32)));
+
+inline float horizontal_sum(Float8 v) {
+  return (v[0] + v[4]) + (v[1] + v[5]) + (v[2] + v[6]) + (v[3] + v[7]);
+}
+
 inline float dot(const float* a, const float* b, int64_t n) {
   float acc[kLanes] = {};
   int64_t i = 0;
