@@ -1,7 +1,7 @@
 // mobiq run: generate a continuation of a prompt, streaming it to stdout; speed on stderr.
 #include <cstdio>
 
-#include "runtime/engine/generator.h"
+#include "runtime/engine/session.h"
 #include "tools/mobiq/command.h"
 #include "tools/mobiq/common.h"
 
@@ -28,40 +28,41 @@ int run_generate(RunArgs& args) {
     if (!text.ok()) return report_error(text.status());
     args.prompt = *text;
   }
-  std::vector<int32_t> wanted_slices, none;
-  std::vector<double> wanted_bits;
-  if (args.slices > 0) wanted_slices.push_back(args.slices);
-  if (args.bits > 0) wanted_bits.push_back(args.bits);
-  Result<std::vector<int32_t>> slices = resolve_slices(*model, wanted_slices, wanted_bits);
-  if (!slices.ok()) return report_error(slices.status());
-  // Default: the highest precision the model holds.
-  const int32_t k = (wanted_slices.empty() && wanted_bits.empty()) ? slices->back() : slices->front();
+  SessionOptions options;
+  options.backend = args.backend.name;
+  options.n_threads = args.backend.threads;
+  options.context_size = args.context_size;
+  Result<std::unique_ptr<Session>> session = Session::create(*model, options);
+  if (!session.ok()) return report_error(session.status());
+  const double bits = args.slices > 0 ? 2.0 * args.slices : args.bits;
+  if (bits > 0) {
+    const Status s = (*session)->set_budget_bits(bits);
+    if (!s.ok()) return report_error(s);
+  }
 
   Result<std::vector<int32_t>> prompt = model->tokenizer().encode(args.prompt);
   if (!prompt.ok()) return report_error(prompt.status());
-  if (static_cast<int32_t>(prompt->size()) >= args.context_size)
-    return report_error(out_of_range("prompt has " + std::to_string(prompt->size()) +
-                                     " tokens, the context holds " + std::to_string(args.context_size)));
-  Result<std::unique_ptr<Executor>> executor = create_executor(*model, args.backend, args.context_size, 512);
-  if (!executor.ok()) return report_error(executor.status());
-
-  GenerateOptions options;
-  options.n_predict = args.n_predict;
-  options.slices = k;
-  options.sampling = args.sampling;
   std::fputs(args.prompt.c_str(), stdout);
-  Result<GenerateStats> stats = generate(**executor, *model, *prompt, options, [](int32_t, const std::string& piece) {
+  std::fflush(stdout);
+  const Status fed = (*session)->feed(*prompt);
+  if (!fed.ok()) return report_error(fed);
+  Sampler sampler(args.sampling);
+  Result<GenerateResult> result = (*session)->generate(args.n_predict, sampler, [](int32_t, const std::string& piece) {
     std::fwrite(piece.data(), 1, piece.size(), stdout);
     std::fflush(stdout);
     return true;
   });
   std::fputc('\n', stdout);
-  if (!stats.ok()) return report_error(stats.status());
-  const std::string precision = model->max_slices() > 0 ? std::to_string(k) + " slices (" + std::to_string(2 * k) + " bits)"
-                                                        : std::string("unquantized");
-  std::fprintf(stderr, "prompt: %lld tokens, %.1f tok/s | generated: %lld tokens, %.1f tok/s | %s\n",
-               static_cast<long long>(stats->prompt_tokens), stats->prompt_tokens_per_second(),
-               static_cast<long long>(stats->generated_tokens), stats->tokens_per_second(), precision.c_str());
+  if (!result.ok()) return report_error(result.status());
+  const SessionStats stats = (*session)->stats();
+  const std::string precision = model->max_slices() > 0
+                                    ? std::to_string((*session)->slices()) + " slices (" +
+                                          std::to_string(static_cast<int>(stats.bits_per_weight)) + " bits)"
+                                    : std::string("unquantized");
+  std::fprintf(stderr, "prompt: %lld tokens, %.1f tok/s | generated: %lld tokens, %.1f tok/s | %s | %s\n",
+               static_cast<long long>(stats.prompt_tokens), stats.prompt_tokens_per_second(),
+               static_cast<long long>(stats.generated_tokens), stats.tokens_per_second(), precision.c_str(),
+               (*session)->backend_name());
   return 0;
 }
 

@@ -1,0 +1,120 @@
+#include "runtime/engine/session.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <new>
+
+#include "backends/registry.h"
+
+namespace mobiq {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Session>> Session::create(const Model& model, const SessionOptions& options) {
+  MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, make_backend(options.backend, model));
+  ExecutorOptions executor_options;
+  executor_options.context_size = options.context_size;
+  executor_options.max_batch = options.max_batch;
+  executor_options.n_threads = options.n_threads;
+  MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor, backend->create_executor(model, executor_options));
+  try {
+    return std::unique_ptr<Session>(new Session(model, std::move(backend), std::move(executor)));
+  } catch (const std::bad_alloc&) {
+    return Status(ErrorCode::kOutOfMemory, "cannot allocate the session's logits");
+  }
+}
+
+Session::Session(const Model& model, std::unique_ptr<Backend> backend, std::unique_ptr<Executor> executor)
+    : model_(model),
+      backend_(std::move(backend)),
+      executor_(std::move(executor)),
+      budget_bits_(model.max_slices() > 0 ? 2.0 * model.max_slices() : 16.0),
+      slices_(std::max(1, model.max_slices())),
+      logits_(model.config().vocab_size) {
+  stats_.bits_per_weight = budget_bits_;
+}
+
+Status Session::set_budget_bits(double bits) {
+  if (model_.max_slices() == 0) return unsupported("an unquantized model has no precision budget");
+  const double max_bits = 2.0 * model_.max_slices();
+  if (!(bits >= 2.0 && bits <= max_bits))
+    return invalid_argument("budget " + std::to_string(bits) + " bits outside 2.." + std::to_string(max_bits));
+  budget_bits_ = bits;
+  slices_ = std::clamp(static_cast<int32_t>(std::lround(bits / 2.0)), 1, model_.max_slices());
+  return Status::Ok();
+}
+
+Status Session::forward(std::span<const int32_t> tokens) {
+  ForwardRequest request;
+  request.tokens = tokens;
+  request.start_position = executor_->cached_positions();
+  request.slices = slices_;
+  MOBIQ_RETURN_IF_ERROR(executor_->forward(request, logits_.data()));
+  stats_.bits_per_weight = model_.max_slices() > 0 ? 2.0 * slices_ : 16.0;
+  return Status::Ok();
+}
+
+Status Session::feed(std::span<const int32_t> tokens) {
+  if (tokens.empty()) return invalid_argument("feed: no tokens");
+  if (executor_->cached_positions() + static_cast<int64_t>(tokens.size()) > executor_->context_size())
+    return out_of_range("feed: " + std::to_string(tokens.size()) + " tokens do not fit the " +
+                        std::to_string(executor_->context_size() - executor_->cached_positions()) +
+                        " positions left in the context");
+  const auto started = std::chrono::steady_clock::now();
+  for (size_t begin = 0; begin < tokens.size(); begin += executor_->max_batch()) {
+    const size_t n = std::min<size_t>(executor_->max_batch(), tokens.size() - begin);
+    MOBIQ_RETURN_IF_ERROR(forward(tokens.subspan(begin, n)));
+  }
+  stats_.prompt_tokens += static_cast<int64_t>(tokens.size());
+  stats_.prompt_seconds += seconds_since(started);
+  return Status::Ok();
+}
+
+Result<GenerateResult> Session::generate(int32_t max_tokens, Sampler& sampler, const TokenCallback& on_token) {
+  if (executor_->cached_positions() == 0) return invalid_argument("generate: feed a prompt first");
+  const ModelConfig& config = model_.config();
+  GenerateResult result;
+  const auto started = std::chrono::steady_clock::now();
+  while (max_tokens < 0 || result.tokens < max_tokens) {
+    if (executor_->cached_positions() >= executor_->context_size()) {
+      result.context_full = true;
+      break;
+    }
+    const int32_t next = sampler.sample(logits_.data(), config.vocab_size);
+    if (std::find(config.eos_ids.begin(), config.eos_ids.end(), next) != config.eos_ids.end()) {
+      result.stopped_at_eos = true;
+      break;
+    }
+    MOBIQ_RETURN_IF_ERROR(forward(std::span<const int32_t>(&next, 1)));
+    ++result.tokens;
+    ++stats_.generated_tokens;
+    if (!on_token(next, model_.tokenizer().token_to_piece(next))) break;
+  }
+  stats_.generate_seconds += seconds_since(started);
+  return result;
+}
+
+void Session::reset() {
+  // truncate(0) cannot fail for a non-negative position.
+  (void)executor_->truncate(0);
+}
+
+void Session::reset_stats() {
+  const double bits = stats_.bits_per_weight;
+  stats_ = {};
+  stats_.bits_per_weight = bits;
+}
+
+SessionStats Session::stats() const {
+  SessionStats s = stats_;
+  s.position = executor_->cached_positions();
+  return s;
+}
+
+}  // namespace mobiq

@@ -1,0 +1,88 @@
+// A conversation with a model: one sequence, its KV cache on a backend, the precision its next
+// tokens run at, and the counters a status line or the C API reports. Everything is allocated at
+// create(); feeding and generating allocate nothing per token.
+//
+// Precision: a budget in average bits per weight of the sliced linears (2 bits per slice, 2.0..8.0).
+// It takes effect at the next token, with no reload. Without routers in the file every linear of a
+// token runs at the same slice count, the budget rounded to the nearest whole slice.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "backends/backend.h"
+#include "runtime/engine/sampler.h"
+#include "runtime/model/model.h"
+
+namespace mobiq {
+
+struct SessionOptions {
+  std::string backend = "auto";  // "cpu", or "auto": the best backend present
+  int32_t context_size = 2048;   // positions the KV cache holds
+  int32_t max_batch = 512;       // prompt tokens per forward pass
+  int32_t n_threads = 0;         // CPU threads; <= 0: one per core
+};
+
+struct SessionStats {
+  int64_t prompt_tokens = 0;       // fed since the last reset_stats()
+  int64_t generated_tokens = 0;
+  double prompt_seconds = 0.0;
+  double generate_seconds = 0.0;
+  double bits_per_weight = 0.0;    // code bits per sliced weight the last token read (16 when dense)
+  int32_t position = 0;            // cache positions filled
+  double prompt_tokens_per_second() const { return prompt_seconds > 0 ? prompt_tokens / prompt_seconds : 0.0; }
+  double tokens_per_second() const { return generate_seconds > 0 ? generated_tokens / generate_seconds : 0.0; }
+};
+
+// Returns false to stop generating. `piece` is the token's text (bytes; may split a UTF-8 character).
+using TokenCallback = std::function<bool(int32_t id, const std::string& piece)>;
+
+struct GenerateResult {
+  int64_t tokens = 0;
+  bool stopped_at_eos = false;
+  bool context_full = false;
+};
+
+class Session {
+ public:
+  static Result<std::unique_ptr<Session>> create(const Model& model, const SessionOptions& options);
+
+  const Model& model() const { return model_; }
+  const char* backend_name() const { return backend_->name(); }
+
+  // 2.0 .. 8.0 bits per weight; kInvalidArgument outside, kUnsupported on an unquantized model.
+  Status set_budget_bits(double bits);
+  double budget_bits() const { return budget_bits_; }
+  // The slice count every sliced linear of the next tokens reads (1 .. model().max_slices()).
+  int32_t slices() const { return slices_; }
+
+  // Appends tokens to the sequence (a prompt); the logits of the last one become last_logits().
+  Status feed(std::span<const int32_t> tokens);
+  // Samples from last_logits() until EOS, `max_tokens` (< 0: no limit), a full context or the
+  // callback returning false; each sampled token is fed before the callback returns.
+  Result<GenerateResult> generate(int32_t max_tokens, Sampler& sampler, const TokenCallback& on_token);
+  const std::vector<float>& last_logits() const { return logits_; }
+
+  // Forgets the sequence (the cache), keeps precision and counters.
+  void reset();
+  void reset_stats();
+  SessionStats stats() const;
+
+ private:
+  Session(const Model& model, std::unique_ptr<Backend> backend, std::unique_ptr<Executor> executor);
+  Status forward(std::span<const int32_t> tokens);
+
+  const Model& model_;
+  std::unique_ptr<Backend> backend_;
+  std::unique_ptr<Executor> executor_;
+  double budget_bits_ = 8.0;
+  int32_t slices_ = 4;
+  std::vector<float> logits_;  // [vocab] of the last token fed
+  SessionStats stats_;
+};
+
+}  // namespace mobiq
