@@ -20,12 +20,43 @@ struct ExecutorOptions {
   int32_t n_threads = 0;        // CPU threads; <= 0: one per hardware thread
 };
 
+// How many slice planes each token reads in each group of linears (ignored for dense linears).
+struct SlicePlan {
+  enum class Mode : uint8_t {
+    kUniform,   // every token, every group: `slices`
+    kExplicit,  // explicit[(token * n_layers + layer) * kLinearGroups + group], each 1..4
+    kRouted,    // each group's router against thresholds[layer * kLinearGroups + group]
+  };
+  Mode mode = Mode::kUniform;
+  int32_t slices = 4;
+  std::span<const uint8_t> explicit_slices;
+  std::span<const float> thresholds;
+  int32_t max_slices = 4;  // a cap on every count (the planes kept resident)
+};
+
+// What a forward pass read, so callers can report bits per weight actually used.
+struct ForwardStats {
+  double slice_weights = 0.0;    // sum over tokens and sliced linears of out * in * slices read
+  double router_parameters = 0.0;  // sum over tokens of the router parameters evaluated
+  int64_t tokens = 0;
+};
+
+// Sees the input shared by each group of linears (calibration reads activations through this).
+class ActivationObserver {
+ public:
+  virtual ~ActivationObserver() = default;
+  // x: [n][dim], the tokens of this forward pass in order.
+  virtual void observe(int layer, LinearGroup group, const float* x, int64_t n, int64_t dim) = 0;
+};
+
 // One decoder pass over consecutive tokens of one sequence.
 struct ForwardRequest {
   std::span<const int32_t> tokens;  // [n] token ids, n <= max_batch
   int32_t start_position = 0;       // position of tokens[0]; the cache must hold [0, start_position)
-  int32_t slices = 4;               // slice planes every sliced linear reads (1..4); ignored for dense
+  SlicePlan plan;
   bool all_logits = false;          // logits for every token ([n][vocab]) or only the last ([vocab])
+  ForwardStats* stats = nullptr;    // accumulated into when set
+  ActivationObserver* observer = nullptr;
 };
 
 class Executor {

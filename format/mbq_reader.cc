@@ -106,7 +106,65 @@ Status MbqFile::verify(const MbqReadOptions& options) {
     MOBIQ_RETURN_IF_ERROR(verify_dense(*model_->dense_tensors()->Get(i), i));
   for (flatbuffers::uoffset_t i = 0; i < model_->linears()->size(); ++i)
     MOBIQ_RETURN_IF_ERROR(verify_linear(*model_->linears()->Get(i), i));
+  MOBIQ_RETURN_IF_ERROR(verify_routers());
+  MOBIQ_RETURN_IF_ERROR(verify_budget_table());
   if (options.verify_checksums) MOBIQ_RETURN_IF_ERROR(verify_checksums());
+  return Status::Ok();
+}
+
+// Routers: none, or one per layer and group in (layer, group) order, each vector the size its
+// shape implies and its input as wide as the group's linears.
+Status MbqFile::verify_routers() const {
+  const auto* routers = model_->routers();
+  if (routers == nullptr) return Status::Ok();
+  const ModelConfig& c = config_;
+  const int32_t inputs[4] = {c.hidden_size, c.q_dim(), c.hidden_size, c.intermediate_size};
+  if (routers->size() != static_cast<uint32_t>(c.n_layers) * 4)
+    return corrupt_file("metadata has " + num(routers->size()) + " routers, expected " + num(c.n_layers * 4) +
+                        " (4 per layer)");
+  for (uint32_t i = 0; i < routers->size(); ++i) {
+    const fb::Router& r = *routers->Get(i);
+    const std::string name = "router " + num(i);
+    if (r.layer() != static_cast<int32_t>(i / 4) || static_cast<uint32_t>(r.group()) != i % 4)
+      return corrupt_file(name + ": out of (layer, group) order");
+    if (r.input_dim() != inputs[i % 4]) return corrupt_file(name + ": input width " + num(r.input_dim()) + ", expected " + num(inputs[i % 4]));
+    if (r.hidden() <= 0 || r.hidden() > 4096) return corrupt_file(name + ": hidden width " + num(r.hidden()) + " out of range");
+    const uint64_t h = static_cast<uint64_t>(r.hidden());
+    const struct {
+      const flatbuffers::Vector<uint16_t>* v;
+      uint64_t size;
+      const char* what;
+    } parts[] = {{r.w1(), h * static_cast<uint64_t>(r.input_dim()), "w1"}, {r.b1(), h, "b1"}, {r.w2(), 3 * (h + 1), "w2"}, {r.b2(), 3, "b2"}};
+    for (const auto& part : parts)
+      if (part.v == nullptr || part.v->size() != part.size)
+        return corrupt_file(name + ": " + part.what + " has " + num(part.v ? part.v->size() : 0) + " values, expected " +
+                            num(part.size));
+  }
+  return Status::Ok();
+}
+
+// Budget table: ascending budgets, each with a fixed allocation of 1..4 slices per layer and group and,
+// when routed, a threshold per router.
+Status MbqFile::verify_budget_table() const {
+  const auto* table = model_->budget_table();
+  if (table == nullptr) return Status::Ok();
+  const uint32_t per_model = static_cast<uint32_t>(config_.n_layers) * 4;
+  float previous = -1.0f;
+  for (uint32_t i = 0; i < table->size(); ++i) {
+    const fb::BudgetEntry& e = *table->Get(i);
+    const std::string name = "budget entry " + num(i);
+    if (!(e.budget_bits() > previous)) return corrupt_file(name + ": budgets must ascend");
+    previous = e.budget_bits();
+    if (e.fixed_slices() == nullptr || e.fixed_slices()->size() != per_model)
+      return corrupt_file(name + ": fixed allocation must have " + num(per_model) + " counts");
+    for (uint8_t k : *e.fixed_slices())
+      if (k < 1 || k > kMaxPlanes) return corrupt_file(name + ": fixed slice count " + num(k) + " outside 1..4");
+    if (e.thresholds() != nullptr) {
+      if (model_->routers() == nullptr) return corrupt_file(name + ": thresholds without routers");
+      if (e.thresholds()->size() != per_model)
+        return corrupt_file(name + ": " + num(e.thresholds()->size()) + " thresholds for " + num(per_model) + " routers");
+    }
+  }
   return Status::Ok();
 }
 

@@ -51,6 +51,8 @@ class MbqFile {
   Status verify_segments();
   Status verify_dense(const fb::DenseTensor& tensor, size_t index) const;
   Status verify_linear(const fb::SlicedLinear& linear, size_t index) const;
+  Status verify_routers() const;
+  Status verify_budget_table() const;
   Status verify_checksums() const;
 
   MappedFile file_;

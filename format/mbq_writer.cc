@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "format/mbq_tensors.h"
+#include "runtime/core/half.h"
 
 namespace mobiq {
 namespace {
@@ -178,6 +179,31 @@ struct MbqWriter::Impl {
         b, b.CreateString(metadata.source), to_fb_dtype(metadata.source_dtype),
         b.CreateString(metadata.quantization_method), b.CreateString(metadata.converter_version));
 
+    std::vector<flatbuffers::Offset<fb::Router>> router_tables;
+    for (const MbqRouter& r : metadata.routers) {
+      auto f16 = [&b](const std::vector<float>& v) {
+        std::vector<uint16_t> h(v.size());
+        for (size_t i = 0; i < v.size(); ++i) h[i] = f32_to_f16(v[i]);
+        return b.CreateVector(h);
+      };
+      router_tables.push_back(fb::CreateRouter(b, r.layer, static_cast<fb::RouterGroup>(r.group), r.input_dim,
+                                               r.hidden, f16(r.w1), f16(r.b1), f16(r.w2), f16(r.b2)));
+    }
+    std::vector<flatbuffers::Offset<fb::BudgetEntry>> budget_tables;
+    for (const MbqBudgetEntry& e : metadata.budget_table) {
+      const auto thresholds = e.thresholds.empty() ? 0 : b.CreateVector(e.thresholds);
+      budget_tables.push_back(fb::CreateBudgetEntry(b, e.budget_bits, thresholds, b.CreateVector(e.fixed_slices),
+                                                    e.calibration_bits));
+    }
+    flatbuffers::Offset<fb::Calibration> calibration = 0;
+    if (metadata.calibration) {
+      const MbqCalibration& c = *metadata.calibration;
+      calibration = fb::CreateCalibration(b, b.CreateString(c.method), b.CreateString(c.dataset), c.windows,
+                                          c.window_tokens, c.seed, c.seconds);
+    }
+    const auto router_vector = router_tables.empty() ? 0 : b.CreateVector(router_tables);
+    const auto budget_vector = budget_tables.empty() ? 0 : b.CreateVector(budget_tables);
+
     fb::ModelBuilder model(b);
     model.add_format_major(kFormatMajor);
     model.add_format_minor(kFormatMinor);
@@ -187,6 +213,9 @@ struct MbqWriter::Impl {
     model.add_dense_tensors(dense_vector);
     model.add_linears(linear_vector);
     model.add_provenance(provenance);
+    if (!router_tables.empty()) model.add_routers(router_vector);
+    if (!budget_tables.empty()) model.add_budget_table(budget_vector);
+    if (metadata.calibration) model.add_calibration(calibration);
     fb::FinishModelBuffer(b, model.Finish());
     return b.Release();
   }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,31 @@
 namespace mobiq {
 
 // Everything in the file except the weights.
+// A router as the calibrator produced it (f32; written as f16). Shapes as in format/mbq.fbs.
+struct MbqRouter {
+  int32_t layer = 0;
+  LinearGroup group = LinearGroup::kQkv;
+  int32_t input_dim = 0;
+  int32_t hidden = 0;
+  std::vector<float> w1, b1, w2, b2;
+};
+
+struct MbqBudgetEntry {
+  float budget_bits = 0.0f;
+  std::vector<float> thresholds;      // per router; empty: the fixed allocation runs this budget
+  std::vector<uint8_t> fixed_slices;  // [n_layers * kLinearGroups]
+  float calibration_bits = 0.0f;
+};
+
+struct MbqCalibration {
+  std::string method;
+  std::string dataset;
+  int32_t windows = 0;
+  int32_t window_tokens = 0;
+  uint64_t seed = 0;
+  float seconds = 0.0f;
+};
+
 struct MbqMetadata {
   ModelConfig config;
   std::string architecture;           // "llama"
@@ -32,6 +58,10 @@ struct MbqMetadata {
   DType source_dtype = DType::kBF16;
   std::string quantization_method;    // "nested-rtn"
   std::string converter_version;      // "mobiq 0.1.0"
+  // Calibrated files only: routers in (layer, group) order, budget table ascending, the record.
+  std::vector<MbqRouter> routers;
+  std::vector<MbqBudgetEntry> budget_table;
+  std::optional<MbqCalibration> calibration;
 };
 
 struct MbqDenseSpec {

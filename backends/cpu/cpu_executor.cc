@@ -6,6 +6,7 @@
 
 #include "backends/cpu/ops/attention.h"
 #include "backends/cpu/ops/rms_norm.h"
+#include "backends/cpu/ops/router.h"
 #include "backends/cpu/ops/swiglu.h"
 #include "backends/cpu/ops/tensor_read.h"
 
@@ -36,6 +37,17 @@ CpuExecutor::CpuExecutor(const Model& model, const ExecutorOptions& options)
   gate_.resize(batch * config_.intermediate_size);
   up_.resize(batch * config_.intermediate_size);
   scores_.resize(pool_.size() * ctx);
+  const int64_t widest_in = std::max({config_.hidden_size, config_.q_dim(), config_.intermediate_size});
+  const int64_t widest_out = std::max({config_.q_dim(), config_.kv_dim(), config_.hidden_size, config_.intermediate_size});
+  int32_t widest_router = 0;
+  for (const LayerWeights& layer : weights_.layers)
+    for (const RouterWeights& router : layer.routers) widest_router = std::max(widest_router, router.hidden);
+  slices_.resize(batch);
+  router_scores_.resize(batch * kResidualPlanes);
+  router_hidden_.resize(widest_router);
+  gathered_in_.resize(batch * widest_in);
+  gathered_out_.resize(batch * widest_out);
+  gathered_rows_.resize(batch);
   k_cache_.resize(config_.n_layers * ctx * config_.kv_dim());
   v_cache_.resize(config_.n_layers * ctx * config_.kv_dim());
 }
@@ -52,8 +64,31 @@ Status CpuExecutor::validate(const ForwardRequest& r) const {
   if (r.start_position + n > options_.context_size)
     return out_of_range("forward: context full (" + std::to_string(r.start_position + n) + " > " +
                         std::to_string(options_.context_size) + " positions)");
-  if (r.slices < 1 || r.slices > kMaxPlanes)
-    return invalid_argument("forward: slices must be 1..4, got " + std::to_string(r.slices));
+  const SlicePlan& plan = r.plan;
+  if (plan.max_slices < 1 || plan.max_slices > kMaxPlanes)
+    return invalid_argument("forward: slice cap must be 1..4, got " + std::to_string(plan.max_slices));
+  const size_t per_token = static_cast<size_t>(config_.n_layers) * kLinearGroups;
+  switch (plan.mode) {
+    case SlicePlan::Mode::kUniform:
+      if (plan.slices < 1 || plan.slices > kMaxPlanes)
+        return invalid_argument("forward: slices must be 1..4, got " + std::to_string(plan.slices));
+      break;
+    case SlicePlan::Mode::kExplicit:
+      if (plan.explicit_slices.size() != n * per_token)
+        return invalid_argument("forward: explicit plan has " + std::to_string(plan.explicit_slices.size()) +
+                                " counts, needs " + std::to_string(n * per_token));
+      for (uint8_t k : plan.explicit_slices)
+        if (k < 1 || k > kMaxPlanes) return invalid_argument("forward: explicit slice count outside 1..4");
+      break;
+    case SlicePlan::Mode::kRouted:
+      if (plan.thresholds.size() != per_token)
+        return invalid_argument("forward: routed plan has " + std::to_string(plan.thresholds.size()) +
+                                " thresholds, needs " + std::to_string(per_token));
+      for (const LayerWeights& layer : weights_.layers)
+        for (const RouterWeights& router : layer.routers)
+          if (!router.present()) return invalid_argument("forward: routed plan on a model without routers");
+      break;
+  }
   for (int32_t id : r.tokens)
     if (id < 0 || id >= config_.vocab_size)
       return out_of_range("forward: token id " + std::to_string(id) + " outside the vocabulary of " +
@@ -75,9 +110,10 @@ Status CpuExecutor::forward(const ForwardRequest& request, float* logits) {
   for (int64_t t = 0; t < n; ++t) read_row(weights_.token_embedding, request.tokens[t], x_.data() + t * hidden);
 
   for (int layer = 0; layer < config_.n_layers; ++layer) {
-    attention_block(layer, n, request.start_position, request.slices);
-    feed_forward_block(layer, n, request.slices);
+    attention_block(request, layer, n);
+    feed_forward_block(request, layer, n);
   }
+  if (request.stats) request.stats->tokens += n;
   cached_ = request.start_position + static_cast<int32_t>(n);
 
   // Only the rows whose logits are wanted go through the (large) output head.
@@ -89,13 +125,13 @@ Status CpuExecutor::forward(const ForwardRequest& request, float* logits) {
 }
 
 // x += o_proj(attention(rope(q_proj(norm(x))), cache + rope(k_proj(...)), cache + v_proj(...)))
-void CpuExecutor::attention_block(int layer, int64_t n, int32_t start, int slices) {
+void CpuExecutor::attention_block(const ForwardRequest& request, int layer, int64_t n) {
   const LayerWeights& w = weights_.layers[layer];
   const int64_t hidden = config_.hidden_size, q_dim = config_.q_dim(), kv_dim = config_.kv_dim();
+  const int32_t start = request.start_position;
   rms_norm(x_.data(), w.attn_norm, config_.rms_norm_eps, n, hidden, normed_.data());
-  matmul(w.q, slices, normed_.data(), n, q_.data(), pool_, workspace_);
-  matmul(w.k, slices, normed_.data(), n, k_.data(), pool_, workspace_);
-  matmul(w.v, slices, normed_.data(), n, v_.data(), pool_, workspace_);
+  run_group(request, layer, LinearGroup::kQkv, normed_.data(), n,
+            {{&w.q, q_.data()}, {&w.k, k_.data()}, {&w.v, v_.data()}});
 
   float* k_cache = k_cache_.data() + static_cast<int64_t>(layer) * options_.context_size * kv_dim;
   float* v_cache = v_cache_.data() + static_cast<int64_t>(layer) * options_.context_size * kv_dim;
@@ -109,20 +145,85 @@ void CpuExecutor::attention_block(int layer, int64_t n, int32_t start, int slice
   const AttentionShape shape{config_.n_heads, config_.n_kv_heads, config_.head_dim};
   attention(shape, q_.data(), k_cache, v_cache, n, start, mixed_.data(), scores_.data(), options_.context_size,
             pool_);
-  matmul(w.o, slices, mixed_.data(), n, delta_.data(), pool_, workspace_);
+  run_group(request, layer, LinearGroup::kO, mixed_.data(), n, {{&w.o, delta_.data()}});
   add_in_place(x_.data(), delta_.data(), n * hidden);
 }
 
 // x += down_proj(silu(gate_proj(norm(x))) * up_proj(norm(x)))
-void CpuExecutor::feed_forward_block(int layer, int64_t n, int slices) {
+void CpuExecutor::feed_forward_block(const ForwardRequest& request, int layer, int64_t n) {
   const LayerWeights& w = weights_.layers[layer];
   const int64_t hidden = config_.hidden_size, inter = config_.intermediate_size;
   rms_norm(x_.data(), w.ffn_norm, config_.rms_norm_eps, n, hidden, normed_.data());
-  matmul(w.gate, slices, normed_.data(), n, gate_.data(), pool_, workspace_);
-  matmul(w.up, slices, normed_.data(), n, up_.data(), pool_, workspace_);
+  run_group(request, layer, LinearGroup::kGateUp, normed_.data(), n, {{&w.gate, gate_.data()}, {&w.up, up_.data()}});
   swiglu(gate_.data(), up_.data(), n * inter);
-  matmul(w.down, slices, gate_.data(), n, delta_.data(), pool_, workspace_);
+  run_group(request, layer, LinearGroup::kDown, gate_.data(), n, {{&w.down, delta_.data()}});
   add_in_place(x_.data(), delta_.data(), n * hidden);
+}
+
+}  // namespace mobiq::cpu
+
+namespace mobiq::cpu {
+
+void CpuExecutor::plan_group(const ForwardRequest& request, int layer, LinearGroup group, const float* x, int64_t n,
+                             int planes) {
+  const SlicePlan& plan = request.plan;
+  const int g = static_cast<int>(group);
+  switch (plan.mode) {
+    case SlicePlan::Mode::kUniform:
+      std::fill(slices_.begin(), slices_.begin() + n, static_cast<uint8_t>(plan.slices));
+      break;
+    case SlicePlan::Mode::kExplicit:
+      for (int64_t t = 0; t < n; ++t)
+        slices_[t] = plan.explicit_slices[(t * config_.n_layers + layer) * kLinearGroups + g];
+      break;
+    case SlicePlan::Mode::kRouted: {
+      const RouterWeights& router = weights_.layers[layer].routers[g];
+      router_scores(router, x, n, router_hidden_.data(), router_scores_.data());
+      const float threshold = plan.thresholds[layer * kLinearGroups + g];
+      for (int64_t t = 0; t < n; ++t) slices_[t] = slices_from_scores(router_scores_.data() + t * kResidualPlanes, threshold);
+      if (request.stats) request.stats->router_parameters += static_cast<double>(router.parameters()) * n;
+      break;
+    }
+  }
+  const int cap = std::min(plan.max_slices, planes);
+  for (int64_t t = 0; t < n; ++t) slices_[t] = static_cast<uint8_t>(std::min<int>(slices_[t], cap));
+}
+
+void CpuExecutor::run_group(const ForwardRequest& request, int layer, LinearGroup group, const float* x, int64_t n,
+                            std::initializer_list<GroupOutput> outputs) {
+  const int64_t in = outputs.begin()->weights->in();
+  if (request.observer) request.observer->observe(layer, group, x, n, in);
+  if (!outputs.begin()->weights->is_sliced()) {  // dense: no slices to choose
+    for (const GroupOutput& o : outputs) matmul(*o.weights, kMaxPlanes, x, n, o.y, pool_, workspace_);
+    return;
+  }
+  plan_group(request, layer, group, x, n, outputs.begin()->weights->sliced.n_planes);
+  int64_t count[kMaxPlanes + 1] = {};
+  for (int64_t t = 0; t < n; ++t) ++count[slices_[t]];
+  if (request.stats) {
+    double weights = 0.0;
+    for (const GroupOutput& o : outputs) weights += static_cast<double>(o.weights->out()) * in;
+    for (int k = 1; k <= kMaxPlanes; ++k) request.stats->slice_weights += weights * k * count[k];
+  }
+  for (int k = 1; k <= kMaxPlanes; ++k) {
+    if (count[k] == 0) continue;
+    if (count[k] == n) {  // every token reads the same planes: no gathering
+      for (const GroupOutput& o : outputs) matmul(*o.weights, k, x, n, o.y, pool_, workspace_);
+      return;
+    }
+    int64_t m = 0;
+    for (int64_t t = 0; t < n; ++t)
+      if (slices_[t] == k) {
+        std::memcpy(gathered_in_.data() + m * in, x + t * in, in * sizeof(float));
+        gathered_rows_[m++] = t;
+      }
+    for (const GroupOutput& o : outputs) {
+      const int64_t out = o.weights->out();
+      matmul(*o.weights, k, gathered_in_.data(), m, gathered_out_.data(), pool_, workspace_);
+      for (int64_t i = 0; i < m; ++i)
+        std::memcpy(o.y + gathered_rows_[i] * out, gathered_out_.data() + i * out, out * sizeof(float));
+    }
+  }
 }
 
 }  // namespace mobiq::cpu

@@ -6,6 +6,7 @@
 #include <new>
 #include <string>
 
+#include "runtime/engine/precision.h"
 #include "runtime/tokenizer/documents.h"
 
 namespace mobiq {
@@ -27,9 +28,12 @@ Result<std::vector<int32_t>> protocol_tokens(const Tokenizer& tokenizer, int32_t
   return ids;
 }
 
-Result<PerplexityResult> evaluate_perplexity(Executor& executor, const std::vector<int32_t>& tokens,
-                                             int32_t vocab, const PerplexityOptions& options) {
+Result<PerplexityResult> evaluate_perplexity(Executor& executor, const Model& model, const std::vector<int32_t>& tokens,
+                                             const PerplexityOptions& options) {
+  const int32_t vocab = model.config().vocab_size;
   if (options.window < 2) return invalid_argument("perplexity window must be at least 2 tokens");
+  if (options.plan.mode == SlicePlan::Mode::kExplicit)
+    return invalid_argument("perplexity takes uniform or routed plans (explicit plans are per window)");
   int64_t windows = static_cast<int64_t>(tokens.size()) / options.window;
   if (windows == 0)
     return invalid_argument("text has " + std::to_string(tokens.size()) + " tokens, fewer than one window of " +
@@ -44,14 +48,16 @@ Result<PerplexityResult> evaluate_perplexity(Executor& executor, const std::vect
   }
   PerplexityResult result;
   result.tokens = static_cast<int64_t>(tokens.size());
+  ForwardStats stats;
   const auto started = std::chrono::steady_clock::now();
   for (int64_t w = 0; w < windows; ++w) {
     const int32_t* window = tokens.data() + w * options.window;
     MOBIQ_RETURN_IF_ERROR(executor.truncate(0));
     ForwardRequest request;
     request.tokens = std::span<const int32_t>(window, options.window);
-    request.slices = options.slices;
+    request.plan = options.plan;
     request.all_logits = true;
+    request.stats = &stats;
     MOBIQ_RETURN_IF_ERROR(executor.forward(request, logits.data()));
     for (int32_t t = 0; t + 1 < options.window; ++t)
       result.total_nll += negative_log_likelihood(logits.data() + static_cast<int64_t>(t) * vocab, vocab, window[t + 1]);
@@ -59,6 +65,7 @@ Result<PerplexityResult> evaluate_perplexity(Executor& executor, const std::vect
     if (options.progress) options.progress(w + 1, windows);
   }
   result.windows = windows;
+  result.bits_per_weight = bits_per_weight(stats, sliced_weight_count(model.weights()));
   result.perplexity = std::exp(result.total_nll / static_cast<double>(result.predictions));
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;

@@ -13,13 +13,14 @@ namespace mobiq {
 
 struct PerplexityOptions {
   int32_t window = 512;
-  int32_t slices = 4;
+  SlicePlan plan;            // precision of every window (kExplicit plans are not accepted here)
   int32_t max_windows = 0;  // > 0: stop after this many windows (quick checks)
   // Called after each window with (windows done, windows total).
   std::function<void(int64_t, int64_t)> progress;
 };
 
 struct PerplexityResult {
+  double bits_per_weight = 0.0;  // code bits per sliced weight actually read, routers included
   double perplexity = 0.0;
   double total_nll = 0.0;      // nats
   int64_t predictions = 0;     // windows * (window - 1)
@@ -32,9 +33,9 @@ struct PerplexityResult {
 // stripped and joined with a blank line, tokenized without special tokens, one BOS in front.
 Result<std::vector<int32_t>> protocol_tokens(const Tokenizer& tokenizer, int32_t bos_id, std::string_view file_text);
 
-// `executor` must have been created with context_size and max_batch >= options.window.
-Result<PerplexityResult> evaluate_perplexity(Executor& executor, const std::vector<int32_t>& tokens,
-                                             int32_t vocab, const PerplexityOptions& options);
+// `executor` (running `model`) must have been created with context_size and max_batch >= options.window.
+Result<PerplexityResult> evaluate_perplexity(Executor& executor, const Model& model, const std::vector<int32_t>& tokens,
+                                             const PerplexityOptions& options);
 
 // -log softmax(logits)[target] for one row of logits [vocab], computed stably in double.
 double negative_log_likelihood(const float* logits, int32_t vocab, int32_t target);

@@ -54,7 +54,7 @@ Status Session::forward(std::span<const int32_t> tokens) {
   ForwardRequest request;
   request.tokens = tokens;
   request.start_position = executor_->cached_positions();
-  request.slices = slices_;
+  request.plan.slices = slices_;
   MOBIQ_RETURN_IF_ERROR(executor_->forward(request, logits_.data()));
   stats_.bits_per_weight = model_.max_slices() > 0 ? 2.0 * slices_ : 16.0;
   return Status::Ok();

@@ -2,7 +2,10 @@
 // keeps the views alive. Opened from a .mbq file or from an unquantized Hugging Face checkpoint.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "runtime/core/result.h"
@@ -23,14 +26,22 @@ class Model {
   // Implemented in runtime/model/hf_model.cc.
   static Result<Model> open_hf(const std::string& dir);
 
+  // One address range per slice plane inside a read-only file mapping: region p holds plane p of every
+  // sliced linear (format/SLICE_LAYOUT.md), so the pages of planes a session does not use can be given
+  // back. Empty ranges where a model has no such layout (dense checkpoints).
+  using PlaneRegions = std::array<std::span<const uint8_t>, kMaxPlanes>;
+
   Model(ModelConfig config, ModelWeights weights, Tokenizer tokenizer, std::shared_ptr<const void> storage,
-        int max_slices, std::string chat_template)
+        int max_slices, std::string chat_template, std::span<const uint8_t> mapped_file = {},
+        PlaneRegions plane_regions = {})
       : config_(std::move(config)),
         weights_(std::move(weights)),
         tokenizer_(std::make_unique<Tokenizer>(std::move(tokenizer))),
         storage_(std::move(storage)),
         max_slices_(max_slices),
-        chat_template_(std::move(chat_template)) {}
+        chat_template_(std::move(chat_template)),
+        mapped_file_(mapped_file),
+        plane_regions_(plane_regions) {}
 
   const ModelConfig& config() const { return config_; }
   const ModelWeights& weights() const { return weights_; }
@@ -38,6 +49,10 @@ class Model {
   // Slice planes each linear holds (1..4); 0 when the linears are dense (an unquantized checkpoint).
   int max_slices() const { return max_slices_; }
   const std::string& chat_template() const { return chat_template_; }  // Jinja text, may be empty
+  // The whole .mbq file as mapped (empty for other models) and, inside it, plane p's region
+  // [first plane-p segment's offset, last plane-p segment's end); empty for a plane no linear has.
+  std::span<const uint8_t> mapped_file() const { return mapped_file_; }
+  const PlaneRegions& plane_regions() const { return plane_regions_; }
 
  private:
   ModelConfig config_;
@@ -46,6 +61,8 @@ class Model {
   std::shared_ptr<const void> storage_;  // owns what weights_ points into
   int max_slices_ = 0;
   std::string chat_template_;
+  std::span<const uint8_t> mapped_file_;
+  PlaneRegions plane_regions_{};
 };
 
 }  // namespace mobiq

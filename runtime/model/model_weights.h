@@ -42,6 +42,26 @@ struct LinearWeights {
   int64_t in() const { return is_sliced() ? sliced.in : dense.cols; }
 };
 
+// Linears that read the same input share one router and one slice count per token.
+enum class LinearGroup : uint8_t { kQkv = 0, kO = 1, kGateUp = 2, kDown = 3 };
+inline constexpr int kLinearGroups = 4;
+inline constexpr int kResidualPlanes = kMaxPlanes - 1;
+
+// A router: scores whether a token needs residual slices 1, 2, 3 of its group's linears. With
+// u = x / rms(x) and e = log(mean(x^2)) (the token's input energy),
+//   h = relu(w1 u + b1),  score = w2 [h; e] + b2.
+// A token reads 1 + (the longest prefix of scores >= the layer's threshold) slices.
+struct RouterWeights {
+  int32_t in = 0;              // input width (the group's linears' `in`)
+  int32_t hidden = 0;          // 0: no router
+  const float* w1 = nullptr;   // [hidden][in]
+  const float* b1 = nullptr;   // [hidden]
+  const float* w2 = nullptr;   // [kResidualPlanes][hidden + 1]
+  const float* b2 = nullptr;   // [kResidualPlanes]
+  bool present() const { return hidden > 0; }
+  int64_t parameters() const { return hidden > 0 ? int64_t{hidden} * (in + 1) + kResidualPlanes * (hidden + 2) : 0; }
+};
+
 struct LayerWeights {
   DenseTensor attn_norm;  // [hidden]
   DenseTensor ffn_norm;   // [hidden]
@@ -52,6 +72,16 @@ struct LayerWeights {
   LinearWeights gate;     // [intermediate][hidden]
   LinearWeights up;       // [intermediate][hidden]
   LinearWeights down;     // [hidden][intermediate]
+  std::array<RouterWeights, kLinearGroups> routers;  // indexed by LinearGroup; absent without calibration
+};
+
+// How to meet one average budget (bits per sliced weight, routers counted): router thresholds
+// per layer and group, or (thresholds empty) a fixed slice count per layer and group.
+struct BudgetPlan {
+  float bits = 0.0f;
+  std::vector<float> thresholds;      // [n_layers * kLinearGroups]; empty: use fixed_slices
+  std::vector<uint8_t> fixed_slices;  // [n_layers * kLinearGroups], each 1..4
+  float calibration_bits = 0.0f;      // what the plan averaged on the calibration text
 };
 
 struct ModelWeights {
@@ -59,6 +89,7 @@ struct ModelWeights {
   DenseTensor final_norm;       // [hidden]
   DenseTensor output;           // [vocab][hidden]; same memory as token_embedding when tied
   std::vector<LayerWeights> layers;
+  std::vector<BudgetPlan> budget_plans;  // ascending bits; empty without calibration
 };
 
 }  // namespace mobiq

@@ -43,8 +43,8 @@ std::vector<int32_t> eval_tokens(const Model& model) {
 double eval_perplexity(const Model& model, int slices) {
   auto executor = make_executor(model, 512, 512);
   PerplexityOptions options;
-  options.slices = slices;
-  auto result = evaluate_perplexity(*executor, eval_tokens(model), model.config().vocab_size, options);
+  options.plan.slices = slices;
+  auto result = evaluate_perplexity(*executor, model, eval_tokens(model), options);
   EXPECT_TRUE(result.ok()) << result.status().to_string();
   EXPECT_EQ(result->predictions, 179 * 511);
   return result->perplexity;
@@ -146,14 +146,14 @@ TEST_F(FixtureA, PrefillEqualsTokenByTokenDecode) {
       std::vector<float> a(ids.size() * vocab), b(vocab);
       ForwardRequest request;
       request.tokens = ids;
-      request.slices = k;
+      request.plan.slices = k;
       request.all_logits = true;
       ASSERT_TRUE(batched->forward(request, a.data()).ok());
       for (size_t t = 0; t < ids.size(); ++t) {
         ForwardRequest step;
         step.tokens = std::span<const int32_t>(&ids[t], 1);
         step.start_position = static_cast<int32_t>(t);
-        step.slices = k;
+        step.plan.slices = k;
         ASSERT_TRUE(stepwise->forward(step, b.data()).ok());
         for (int32_t v = 0; v < vocab; ++v)
           ASSERT_NEAR(a[t * vocab + v], b[v], 2e-3) << "position " << t << " token " << v << " k=" << k;

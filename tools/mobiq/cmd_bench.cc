@@ -40,7 +40,7 @@ Result<Speed> measure(Executor& executor, const std::vector<int32_t>& prompt, in
     MOBIQ_RETURN_IF_ERROR(executor.truncate(0));
     ForwardRequest request;
     request.tokens = prompt;
-    request.slices = k;
+    request.plan.slices = k;
     auto started = std::chrono::steady_clock::now();
     MOBIQ_RETURN_IF_ERROR(executor.forward(request, logits.data()));
     best.prefill_tokens_per_second = std::max(best.prefill_tokens_per_second, prompt.size() / seconds_since(started));

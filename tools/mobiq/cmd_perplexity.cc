@@ -40,10 +40,10 @@ int run_perplexity(const PerplexityArgs& args) {
     Progress progress("perplexity" + (sliced ? " k=" + std::to_string(k) : std::string()));
     PerplexityOptions options;
     options.window = args.window;
-    options.slices = k;
+    options.plan.slices = k;
     options.max_windows = args.chunks;
     options.progress = [&](int64_t done, int64_t total) { progress.update(done, total); };
-    Result<PerplexityResult> r = evaluate_perplexity(**executor, *tokens, model->config().vocab_size, options);
+    Result<PerplexityResult> r = evaluate_perplexity(**executor, *model, *tokens, options);
     progress.finish();
     if (!r.ok()) return report_error(r.status());
     const double tokens_per_second = r->windows * args.window / r->seconds;

@@ -1,0 +1,26 @@
+#include "runtime/engine/precision.h"
+
+namespace mobiq {
+
+int64_t sliced_weight_count(const ModelWeights& weights) {
+  int64_t total = 0;
+  for (const LayerWeights& layer : weights.layers)
+    for (const LinearWeights* w : {&layer.q, &layer.k, &layer.v, &layer.o, &layer.gate, &layer.up, &layer.down})
+      if (w->is_sliced()) total += w->out() * w->in();
+  return total;
+}
+
+int64_t router_parameter_count(const ModelWeights& weights) {
+  int64_t total = 0;
+  for (const LayerWeights& layer : weights.layers)
+    for (const RouterWeights& router : layer.routers) total += router.parameters();
+  return total;
+}
+
+double bits_per_weight(const ForwardStats& stats, int64_t sliced_weights) {
+  if (stats.tokens == 0 || sliced_weights == 0) return 0.0;
+  return (kBitsPerSlice * stats.slice_weights + kRouterParameterBits * stats.router_parameters) /
+         (static_cast<double>(stats.tokens) * static_cast<double>(sliced_weights));
+}
+
+}  // namespace mobiq

@@ -1,0 +1,23 @@
+// Bits per weight: what a forward pass read, in the units budgets are given in.
+#pragma once
+
+#include <cstdint>
+
+#include "backends/backend.h"
+#include "runtime/model/model_weights.h"
+
+namespace mobiq {
+
+inline constexpr double kBitsPerSlice = 2.0;
+inline constexpr double kRouterParameterBits = 16.0;  // routers are stored as f16
+
+// Weights in the model's sliced linears (0 for a dense model).
+int64_t sliced_weight_count(const ModelWeights& weights);
+// Router parameters one token evaluates when every router runs.
+int64_t router_parameter_count(const ModelWeights& weights);
+
+// Average code bits per sliced weight per token, the routers' own parameters counted as if they
+// were sliced weights: (2 * slice-weights read + 16 * router parameters run) / (tokens * weights).
+double bits_per_weight(const ForwardStats& stats, int64_t sliced_weights);
+
+}  // namespace mobiq
