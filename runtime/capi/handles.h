@@ -1,0 +1,52 @@
+// What the C API's opaque handles hold, and the checks every entry point runs on them.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "mobiq/mobiq.h"
+#include "runtime/capi/auto_budget.h"
+#include "runtime/capi/errors.h"
+#include "runtime/capi/live_handles.h"
+#include "runtime/engine/sampler.h"
+#include "runtime/engine/session.h"
+#include "runtime/model/model.h"
+
+// One reference to a model; sessions hold more, so the model lives until the last one is dropped.
+struct mobiq_model {
+  std::shared_ptr<const mobiq::Model> model;
+};
+
+struct mobiq_session {
+  std::shared_ptr<const mobiq::Model> model;  // declared before `session`, so destroyed after it
+  std::unique_ptr<mobiq::Session> session;
+  std::optional<mobiq::PlaneResidency> residency;  // the planes this session keeps in memory
+  std::unique_ptr<mobiq::AutoBudget> auto_budget;  // set in the automatic mode, null when fixed
+  mobiq::SamplingParams sampling;
+  std::optional<mobiq::Sampler> sampler;  // restarted from sampling.seed by a reset
+  int32_t context_size = 0;
+  std::atomic<bool> stop_requested{false};  // set by request_stop from any thread
+  std::string budget_reason;                // why the fixed budget is what it is (automatic: auto_budget's)
+};
+
+namespace mobiq::capi {
+
+// MOBIQ_OK when `handle` is live; otherwise records "<function>: null/closed <kind> handle". Called
+// inside guarded(): the message may allocate.
+template <typename Handle>
+mobiq_status check_handle(const Handle* handle, const char* function, const char* kind) {
+  if (handle == nullptr) return fail(ErrorCode::kInvalidArgument, function, std::string("null ") + kind + " handle");
+  if (!LiveHandles<Handle>::instance().contains(handle))
+    return fail(ErrorCode::kInvalidArgument, function, std::string(kind) + " handle is closed or was never opened");
+  return MOBIQ_OK;
+}
+
+// Inside guarded(), like check_handle.
+inline mobiq_status check_out(const void* out, const char* function, const char* name) {
+  if (out == nullptr) return fail(ErrorCode::kInvalidArgument, function, std::string("null ") + name);
+  return MOBIQ_OK;
+}
+
+}  // namespace mobiq::capi
