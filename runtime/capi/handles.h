@@ -7,9 +7,9 @@
 #include <string>
 
 #include "mobiq/mobiq.h"
-#include "runtime/capi/auto_budget.h"
 #include "runtime/capi/errors.h"
 #include "runtime/capi/live_handles.h"
+#include "runtime/capi/session_budget.h"
 #include "runtime/engine/sampler.h"
 #include "runtime/engine/session.h"
 #include "runtime/model/model.h"
@@ -22,13 +22,11 @@ struct mobiq_model {
 struct mobiq_session {
   std::shared_ptr<const mobiq::Model> model;  // declared before `session`, so destroyed after it
   std::unique_ptr<mobiq::Session> session;
-  std::optional<mobiq::PlaneResidency> residency;  // the planes this session keeps in memory
-  std::unique_ptr<mobiq::AutoBudget> auto_budget;  // set in the automatic mode, null when fixed
+  std::optional<mobiq::SessionBudget> budget;  // fixed or automatic, and the planes kept resident
   mobiq::SamplingParams sampling;
   std::optional<mobiq::Sampler> sampler;  // restarted from sampling.seed by a reset
   int32_t context_size = 0;
   std::atomic<bool> stop_requested{false};  // set by request_stop from any thread
-  std::string budget_reason;                // why the fixed budget is what it is (automatic: auto_budget's)
 };
 
 namespace mobiq::capi {

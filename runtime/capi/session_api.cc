@@ -1,7 +1,6 @@
 // The session half of the C API: create, budget, feed, generate with a callback and a stop flag,
 // reset, stats, close.
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 #include <string_view>
 #include <vector>
@@ -19,12 +18,6 @@ using mobiq::capi::LiveHandles;
 namespace {
 
 constexpr const char* kFixedByApplication = "fixed by the application";
-
-std::string bits_text(double bits) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.2f", bits);
-  return text;
-}
 
 }  // namespace
 
@@ -65,14 +58,13 @@ mobiq_status mobiq_session_create(mobiq_model* model, const mobiq_session_option
     auto session = mobiq::Session::create(*handle->model, session_options);
     if (!session.ok()) return fail(session.status());
     handle->session = std::move(session).value();
-    handle->residency.emplace(*handle->model);
+    handle->budget.emplace(*handle->model);
     handle->sampling.temperature = opts.temperature;
     handle->sampling.top_k = opts.top_k;
     handle->sampling.top_p = opts.top_p;
     handle->sampling.seed = opts.seed;
     handle->sampler.emplace(handle->sampling);
     handle->context_size = opts.context_size;
-    handle->budget_reason = handle->model->max_slices() > 0 ? "every slice plane (the default)" : "unquantized model";
     LiveHandles<mobiq_session>::instance().add(handle.get());
     *out_session = handle.release();
     return MOBIQ_OK;
@@ -95,17 +87,8 @@ mobiq_status mobiq_session_set_budget_bits(mobiq_session* session, double bits) 
   constexpr const char* kFn = "mobiq_session_set_budget_bits";
   return guarded(kFn, [&] {
     if (mobiq_status s = check_handle(session, kFn, "session"); s != MOBIQ_OK) return s;
-    const int max_slices = session->model->max_slices();
-    if (max_slices == 0) return fail(ErrorCode::kUnsupported, kFn, "an unquantized model has no precision budget");
-    if (std::isnan(bits)) return fail(ErrorCode::kInvalidArgument, kFn, "budget is NaN");
-    const double max_bits = 2.0 * max_slices;
-    if (bits < 2.0 || bits > max_bits)
-      return fail(ErrorCode::kOutOfRange, kFn, "budget " + bits_text(bits) + " bits outside 2.." + bits_text(max_bits));
-    // A fixed budget keeps every plane resident: the application may raise it again at any token.
-    if (mobiq::Status s = session->residency->set_resident(max_slices); !s.ok()) return fail(s);
-    if (mobiq::Status s = session->session->set_budget_bits(bits); !s.ok()) return fail(s);
-    session->auto_budget.reset();
-    session->budget_reason = kFixedByApplication;
+    if (mobiq::Status s = session->budget->set_fixed(*session->session, bits, kFixedByApplication); !s.ok())
+      return fail(s);
     return MOBIQ_OK;
   });
 }
@@ -136,10 +119,7 @@ mobiq_status mobiq_session_set_budget_auto(mobiq_session* session, const mobiq_a
     }
     if (opts.state_root != nullptr) auto_options.state_root = opts.state_root;
     auto_options.probe_interval = opts.probe_interval;
-    auto budget = mobiq::AutoBudget::create(*session->model, auto_options);
-    if (!budget.ok()) return fail(budget.status());
-    if (mobiq::Status s = (*budget)->start(*session->session, *session->residency); !s.ok()) return fail(s);
-    session->auto_budget = std::move(budget).value();
+    if (mobiq::Status s = session->budget->set_auto(*session->session, auto_options); !s.ok()) return fail(s);
     return MOBIQ_OK;
   });
 }
@@ -199,14 +179,11 @@ mobiq_status mobiq_session_generate(mobiq_session* session, int32_t max_tokens, 
               result.stop_reason = MOBIQ_STOP_REQUESTED;
               return false;
             }
-            if (session->auto_budget != nullptr) {
-              budget_error = session->auto_budget->after_token(*session->session, *session->residency);
-              if (!budget_error.ok()) return false;
-            }
-            return true;
+            budget_error = session->budget->after_token(*session->session);
+            return budget_error.ok();
           });
       if (!generated.ok()) return fail(generated.status());
-      if (!budget_error.ok()) return fail(budget_error.with_context("automatic budget"));
+      if (!budget_error.ok()) return fail(budget_error);
       result.tokens = generated->tokens;
       if (generated->stopped_at_eos) result.stop_reason = MOBIQ_STOP_EOS;
       if (generated->context_full) result.stop_reason = MOBIQ_STOP_CONTEXT_FULL;
@@ -249,9 +226,8 @@ mobiq_status mobiq_session_get_stats(const mobiq_session* session, mobiq_stats* 
     mobiq_stats out{};
     out.bits_per_weight = stats.bits_per_weight;
     out.budget_bits = session->session->budget_bits();
-    out.budget_mode = session->auto_budget != nullptr ? MOBIQ_BUDGET_AUTO : MOBIQ_BUDGET_FIXED;
-    const std::string_view reason =
-        session->auto_budget != nullptr ? session->auto_budget->reason() : session->budget_reason;
+    out.budget_mode = session->budget->is_auto() ? MOBIQ_BUDGET_AUTO : MOBIQ_BUDGET_FIXED;
+    const std::string_view reason = session->budget->reason();
     const size_t n = std::min(reason.size(), sizeof out.budget_reason - 1);
     std::memcpy(out.budget_reason, reason.data(), n);
     out.budget_reason[n] = '\0';
@@ -261,8 +237,8 @@ mobiq_status mobiq_session_get_stats(const mobiq_session* session, mobiq_stats* 
     out.generated_tokens = stats.generated_tokens;
     out.position = stats.position;
     out.context_size = session->context_size;
-    out.resident_planes = session->residency->resident();
-    out.resident_bytes = session->residency->resident_bytes();
+    out.resident_planes = session->budget->residency().resident();
+    out.resident_bytes = session->budget->residency().resident_bytes();
     *out_stats = out;
     return MOBIQ_OK;
   });

@@ -1,0 +1,48 @@
+#include "runtime/capi/session_budget.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace mobiq {
+namespace {
+
+std::string bits_text(double bits) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f", bits);
+  return text;
+}
+
+}  // namespace
+
+SessionBudget::SessionBudget(const Model& model)
+    : model_(model),
+      residency_(model),
+      reason_(model.max_slices() > 0 ? "every slice plane (the default)" : "unquantized model") {}
+
+Status SessionBudget::set_fixed(Session& session, double bits, std::string reason) {
+  const int max_slices = model_.max_slices();
+  if (max_slices == 0) return unsupported("an unquantized model has no precision budget");
+  if (std::isnan(bits)) return invalid_argument("budget is NaN");
+  const double max_bits = 2.0 * max_slices;
+  if (bits < 2.0 || bits > max_bits)
+    return out_of_range("budget " + bits_text(bits) + " bits outside 2.." + bits_text(max_bits));
+  MOBIQ_RETURN_IF_ERROR(residency_.set_resident(max_slices));
+  MOBIQ_RETURN_IF_ERROR(session.set_budget_bits(bits));
+  auto_.reset();
+  reason_ = std::move(reason);
+  return Status::Ok();
+}
+
+Status SessionBudget::set_auto(Session& session, const AutoBudgetOptions& options) {
+  MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<AutoBudget> budget, AutoBudget::create(model_, options));
+  MOBIQ_RETURN_IF_ERROR(budget->start(session, residency_));
+  auto_ = std::move(budget);
+  return Status::Ok();
+}
+
+Status SessionBudget::after_token(Session& session) {
+  if (auto_ == nullptr) return Status::Ok();
+  return auto_->after_token(session, residency_).with_context("automatic budget");
+}
+
+}  // namespace mobiq
