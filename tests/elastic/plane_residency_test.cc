@@ -1,0 +1,169 @@
+// PlaneResidency on fixture-a converted to .mbq: the model's plane regions, and resident memory of
+// planes 1..3 falling when only the base plane is kept and coming back when planes are raised and read.
+#include "runtime/elastic/plane_residency.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <random>
+
+#include "runtime/model/model.h"
+#include "tests/support/shared_data.h"
+#include "tools/quantizer/hf_converter.h"
+
+namespace mobiq {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Reads one byte of every page of `region`, as a matmul reading the plane would fault it in.
+uint64_t touch(std::span<const uint8_t> region) {
+  uint64_t sum = 0;
+  for (size_t i = 0; i < region.size(); i += 4096) sum += static_cast<const volatile uint8_t&>(region[i]);
+  return sum;
+}
+
+void touch_planes(const Model& model, int planes) {
+  for (int p = 0; p < planes; ++p) touch(model.plane_regions()[p]);
+}
+
+double fraction_resident(const PlaneResidency& residency, const Model& model, int plane) {
+  return static_cast<double>(residency.plane_resident_bytes(plane)) /
+         static_cast<double>(model.plane_regions()[plane].size());
+}
+
+class PlaneResidencyTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!test::have_shared()) return;
+    std::random_device rd;
+    dir_ = fs::temp_directory_path() / ("mobiq-residency-" + std::to_string(rd()) + std::to_string(rd()));
+    fs::create_directories(dir_);
+    ConvertOptions options;
+    options.input_dir = test::fixture_a_dir().string();
+    options.output_path = (dir_ / "fixture-a.mbq").string();
+    const Status converted = convert_hf_to_mbq(options);
+    ASSERT_TRUE(converted.ok()) << converted.to_string();
+  }
+  static void TearDownTestSuite() {
+    std::error_code ec;
+    if (!dir_.empty()) fs::remove_all(dir_, ec);
+  }
+  void SetUp() override {
+    MOBIQ_REQUIRE_SHARED();
+    auto opened = Model::open_mbq((dir_ / "fixture-a.mbq").string());
+    ASSERT_TRUE(opened.ok()) << opened.status().to_string();
+    model_.emplace(std::move(opened).value());
+  }
+
+  static fs::path dir_;
+  std::optional<Model> model_;
+};
+
+fs::path PlaneResidencyTest::dir_;
+
+TEST_F(PlaneResidencyTest, PlaneRegionsHoldEachPlaneOfEveryLinear) {
+  const Model& model = *model_;
+  const auto file = model.mapped_file();
+  ASSERT_FALSE(file.empty());
+  const auto& regions = model.plane_regions();
+  uint64_t plane_bytes = 0;
+  size_t linears = 0;
+  for (const LayerWeights& layer : model.weights().layers) {
+    for (const LinearWeights* l : {&layer.q, &layer.k, &layer.v, &layer.o, &layer.gate, &layer.up, &layer.down}) {
+      const SlicedTensor& t = l->sliced;
+      const uint64_t bytes = static_cast<uint64_t>(t.out * packed_row_bytes(t.in));
+      plane_bytes += bytes;
+      ++linears;
+      for (int p = 0; p < kMaxPlanes; ++p) {
+        ASSERT_GE(t.planes[p], regions[p].data());
+        ASSERT_LE(t.planes[p] + bytes, regions[p].data() + regions[p].size());
+      }
+    }
+  }
+  for (int p = 0; p < kMaxPlanes; ++p) {
+    ASSERT_FALSE(regions[p].empty()) << p;
+    EXPECT_EQ((regions[p].data() - file.data()) % 16384, 0) << "plane " << p << " is not 16 KiB aligned";
+    EXPECT_GE(regions[p].size(), plane_bytes);
+    EXPECT_LT(regions[p].size(), plane_bytes + linears * 64);  // segments padded to 64 bytes at most
+    if (p > 0) EXPECT_GE(regions[p].data(), regions[p - 1].data() + regions[p - 1].size());
+  }
+  EXPECT_LE(regions[3].data() + regions[3].size(), file.data() + file.size());
+}
+
+TEST_F(PlaneResidencyTest, DroppedPlanesLeaveMemoryAndComeBack) {
+  const Model& model = *model_;
+  PlaneResidency residency(model);
+  EXPECT_EQ(residency.resident(), 4);
+  touch_planes(model, 4);
+  for (int p = 0; p < 4; ++p) EXPECT_GT(fraction_resident(residency, model, p), 0.9) << "plane " << p;
+  const uint64_t all_planes = residency.resident_bytes();
+  const uint64_t mapping_before = residency.mapping_resident_bytes();
+
+  ASSERT_TRUE(residency.set_resident(1).ok());
+  EXPECT_EQ(residency.resident(), 1);
+  EXPECT_GT(fraction_resident(residency, model, 0), 0.9);
+  uint64_t dropped = 0;
+  for (int p = 1; p < 4; ++p) {
+    EXPECT_LT(fraction_resident(residency, model, p), 0.1) << "plane " << p;
+    dropped += model.plane_regions()[p].size();
+  }
+  EXPECT_LT(residency.resident_bytes(), all_planes - dropped * 9 / 10);
+  EXPECT_LT(residency.mapping_resident_bytes(), mapping_before - dropped * 9 / 10);
+
+  ASSERT_TRUE(residency.set_resident(4).ok());
+  touch_planes(model, 4);
+  for (int p = 0; p < 4; ++p) EXPECT_GT(fraction_resident(residency, model, p), 0.9) << "plane " << p;
+  EXPECT_GT(residency.resident_bytes(), all_planes * 9 / 10);
+}
+
+TEST_F(PlaneResidencyTest, KeepsThePlanesBelowTheCount) {
+  const Model& model = *model_;
+  PlaneResidency residency(model);
+  touch_planes(model, 4);
+  ASSERT_TRUE(residency.set_resident(2).ok());
+  EXPECT_GT(fraction_resident(residency, model, 0), 0.9);
+  EXPECT_GT(fraction_resident(residency, model, 1), 0.9);
+  EXPECT_LT(fraction_resident(residency, model, 2), 0.1);
+  EXPECT_LT(fraction_resident(residency, model, 3), 0.1);
+
+  ASSERT_TRUE(residency.set_resident(3).ok());  // raising starts read-ahead; reading finishes it
+  touch_planes(model, 3);
+  EXPECT_GT(fraction_resident(residency, model, 2), 0.9);
+  EXPECT_LT(fraction_resident(residency, model, 3), 0.1);
+  ASSERT_TRUE(residency.set_resident(3).ok());  // the same count again changes nothing
+  EXPECT_GT(fraction_resident(residency, model, 2), 0.9);
+}
+
+TEST_F(PlaneResidencyTest, RejectsCountsOutsideTheModel) {
+  PlaneResidency residency(*model_);
+  EXPECT_EQ(residency.set_resident(0).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(residency.set_resident(5).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(residency.resident(), 4);
+  EXPECT_EQ(residency.plane_resident_bytes(-1), 0u);
+  EXPECT_EQ(residency.plane_resident_bytes(4), 0u);
+}
+
+TEST(PlaneResidency, DenseModelHasNoPlanes) {
+  MOBIQ_REQUIRE_SHARED();
+  auto model = Model::open_hf(test::fixture_a_dir().string());
+  ASSERT_TRUE(model.ok()) << model.status().to_string();
+  EXPECT_TRUE(model->mapped_file().empty());
+  PlaneResidency residency(*model);
+  EXPECT_EQ(residency.resident(), 0);
+  EXPECT_EQ(residency.set_resident(1).code(), ErrorCode::kUnsupported);
+  EXPECT_EQ(residency.resident_bytes(), 0u);
+}
+
+TEST(ResidentBytes, CountsOnlyTheRange) {
+  std::vector<uint8_t> buffer(3 * 4096 + 100, 1);  // written, so resident
+  const std::span<const uint8_t> all(buffer);
+  EXPECT_EQ(resident_bytes_of(all), buffer.size());
+  EXPECT_EQ(resident_bytes_of(all.subspan(10, 50)), 50u);
+  EXPECT_EQ(resident_bytes_of({}), 0u);
+}
+
+}  // namespace
+}  // namespace mobiq
