@@ -28,6 +28,19 @@ TEST(BudgetPolicy, ExampleFileIsTheBuiltInDefault) {
   EXPECT_EQ(*parsed, expected);
 }
 
+TEST(BudgetPolicy, DocumentedDefaultIsTheBuiltInDefault) {
+  const std::string doc = read_text(std::string(MOBIQ_SOURCE_DIR) + "/runtime/elastic/POLICY.md");
+  const size_t section = doc.find("## The built-in default");
+  ASSERT_NE(section, std::string::npos);
+  const size_t begin = doc.find("```json\n", section);
+  ASSERT_NE(begin, std::string::npos);
+  const size_t end = doc.find("```", begin + 8);
+  ASSERT_NE(end, std::string::npos);
+  auto parsed = parse_budget_policy(doc.substr(begin + 8, end - begin - 8));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().to_string();
+  EXPECT_EQ(*parsed, default_budget_policy());
+}
+
 TEST(BudgetPolicy, DefaultValidatesAndRestricts) {
   const BudgetPolicy policy = default_budget_policy();
   EXPECT_TRUE(validate_budget_policy(policy).ok());
