@@ -17,7 +17,7 @@ using mobiq::capi::LiveHandles;
 
 namespace {
 
-constexpr const char* kFixedByApplication = "fixed by the application";
+constexpr const char* kFixedByApplication = "set by the application";
 
 }  // namespace
 

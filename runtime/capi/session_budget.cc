@@ -8,7 +8,7 @@ namespace {
 
 std::string bits_text(double bits) {
   char text[32];
-  std::snprintf(text, sizeof text, "%.2f", bits);
+  std::snprintf(text, sizeof text, "%g", bits);
   return text;
 }
 

@@ -277,7 +277,7 @@ TEST_F(CApi, FixedBudgetInAndOutOfRange) {
   ASSERT_EQ(mobiq_session_get_stats(session, &stats), MOBIQ_OK);
   EXPECT_EQ(stats.budget_bits, 4.0);
   EXPECT_EQ(stats.bits_per_weight, 4.0);
-  EXPECT_STREQ(stats.budget_reason, "fixed by the application");
+  EXPECT_STREQ(stats.budget_reason, "set by the application");
 
   for (double bad : {1.99, 8.01, 9.0, -1.0, 0.0, HUGE_VAL}) {
     EXPECT_EQ(mobiq_session_set_budget_bits(session, bad), MOBIQ_OUT_OF_RANGE) << bad;

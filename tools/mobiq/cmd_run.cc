@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "runtime/engine/session.h"
+#include "tools/mobiq/budget_options.h"
 #include "tools/mobiq/command.h"
 #include "tools/mobiq/common.h"
 
@@ -17,6 +18,7 @@ struct RunArgs {
   int32_t context_size = 2048;
   int32_t slices = 0;
   double bits = 0.0;
+  BudgetChoice budget;
   SamplingParams sampling;
 };
 
@@ -34,11 +36,14 @@ int run_generate(RunArgs& args) {
   options.context_size = args.context_size;
   Result<std::unique_ptr<Session>> session = Session::create(*model, options);
   if (!session.ok()) return report_error(session.status());
+  SessionBudget budget(*model);
   const double bits = args.slices > 0 ? 2.0 * args.slices : args.bits;
   if (bits > 0) {
-    const Status s = (*session)->set_budget_bits(bits);
+    const Status s = budget.set_fixed(**session, bits, args.slices > 0 ? "set with --slices" : "set with --bits");
     if (!s.ok()) return report_error(s);
   }
+  if (const Status s = apply_budget(args.budget, args.budget.budget, "--budget", **session, budget); !s.ok())
+    return report_error(s);
 
   Result<std::vector<int32_t>> prompt = model->tokenizer().encode(args.prompt);
   if (!prompt.ok()) return report_error(prompt.status());
@@ -47,13 +52,17 @@ int run_generate(RunArgs& args) {
   const Status fed = (*session)->feed(*prompt);
   if (!fed.ok()) return report_error(fed);
   Sampler sampler(args.sampling);
-  Result<GenerateResult> result = (*session)->generate(args.n_predict, sampler, [](int32_t, const std::string& piece) {
-    std::fwrite(piece.data(), 1, piece.size(), stdout);
-    std::fflush(stdout);
-    return true;
-  });
+  Status budget_error;
+  Result<GenerateResult> result =
+      (*session)->generate(args.n_predict, sampler, [&](int32_t, const std::string& piece) {
+        std::fwrite(piece.data(), 1, piece.size(), stdout);
+        std::fflush(stdout);
+        budget_error = budget.after_token(**session);
+        return budget_error.ok();
+      });
   std::fputc('\n', stdout);
   if (!result.ok()) return report_error(result.status());
+  if (!budget_error.ok()) return report_error(budget_error);
   const SessionStats stats = (*session)->stats();
   const std::string precision = model->max_slices() > 0
                                     ? std::to_string((*session)->slices()) + " slices (" +
@@ -63,6 +72,9 @@ int run_generate(RunArgs& args) {
                static_cast<long long>(stats.prompt_tokens), stats.prompt_tokens_per_second(),
                static_cast<long long>(stats.generated_tokens), stats.tokens_per_second(), precision.c_str(),
                (*session)->backend_name());
+  if (model->max_slices() > 0)
+    std::fprintf(stderr, "budget: %.2f bits (%s: %s) | %d planes resident\n", (*session)->budget_bits(),
+                 budget.is_auto() ? "auto" : "fixed", budget.reason().c_str(), budget.residency().resident());
   return 0;
 }
 
@@ -83,6 +95,8 @@ Command add_run_command(CLI::App& root) {
   auto* s = app->add_option("--slices", args->slices, "slice planes every linear reads (1..4)")->check(CLI::Range(1, 4));
   auto* b = app->add_option("--bits", args->bits, "bits per weight: 2, 4, 6 or 8")->check(CLI::Range(2.0, 8.0));
   s->excludes(b);
+  CLI::Option* budget = add_budget_options(*app, args->budget);
+  budget->excludes(s)->excludes(b);
   app->add_option("--temp", args->sampling.temperature, "temperature (0: greedy)")->check(CLI::Range(0.0, 100.0))->capture_default_str();
   app->add_option("--top-k", args->sampling.top_k, "keep the k most likely tokens (0: all)")->check(CLI::NonNegativeNumber)->capture_default_str();
   app->add_option("--top-p", args->sampling.top_p, "nucleus mass")->check(CLI::Range(0.0, 1.0))->capture_default_str();

@@ -18,5 +18,6 @@ Command add_perplexity_command(CLI::App& root);
 Command add_tokenize_command(CLI::App& root);
 Command add_inspect_command(CLI::App& root);
 Command add_bench_command(CLI::App& root);
+Command add_chat_command(CLI::App& root);
 
 }  // namespace mobiq::cli

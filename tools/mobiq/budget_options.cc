@@ -1,0 +1,53 @@
+#include "tools/mobiq/budget_options.h"
+
+#include <cmath>
+#include <cstdlib>
+
+#include "runtime/core/text_file.h"
+
+namespace mobiq::cli {
+
+CLI::Option* add_budget_options(CLI::App& app, BudgetChoice& choice) {
+  CLI::Option* budget =
+      app.add_option("--budget", choice.budget, "bits per weight (2..8), or auto: the device and a policy pick it");
+  app.add_option("--policy", choice.policy_file, "budget policy JSON for --budget auto (default: built in)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--state-root", choice.state_root, "where --budget auto reads sysfs and procfs")
+      ->check(CLI::ExistingDirectory)
+      ->capture_default_str();
+  app.add_option("--probe-interval", choice.probe_interval, "generated tokens between two device probes")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  return budget;
+}
+
+Result<AutoBudgetOptions> auto_budget_options(const BudgetChoice& choice) {
+  AutoBudgetOptions options;
+  options.state_root = choice.state_root;
+  options.probe_interval = choice.probe_interval;
+  if (!choice.policy_file.empty()) {
+    MOBIQ_ASSIGN_OR_RETURN(options.policy_json, read_text_file(choice.policy_file));
+  }
+  return options;
+}
+
+Result<double> parse_bits(const std::string& text) {
+  char* end = nullptr;
+  const double bits = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(bits))
+    return invalid_argument("budget \"" + text + "\": expected bits per weight (2..8) or auto");
+  return bits;
+}
+
+Status apply_budget(const BudgetChoice& choice, const std::string& budget, const std::string& source,
+                    Session& session, SessionBudget& session_budget) {
+  if (budget.empty()) return Status::Ok();
+  if (budget == "auto") {
+    MOBIQ_ASSIGN_OR_RETURN(AutoBudgetOptions options, auto_budget_options(choice));
+    return session_budget.set_auto(session, options);
+  }
+  MOBIQ_ASSIGN_OR_RETURN(double bits, parse_bits(budget));
+  return session_budget.set_fixed(session, bits, "set with " + source);
+}
+
+}  // namespace mobiq::cli

@@ -1,0 +1,34 @@
+// The precision options `mobiq run` and `mobiq chat` share: --budget B|auto, --policy, --state-root,
+// and applying them to a session through SessionBudget.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "runtime/capi/session_budget.h"
+
+namespace mobiq::cli {
+
+struct BudgetChoice {
+  std::string budget;      // "" (the model's full precision), "auto", or bits per weight "2".."8"
+  std::string policy_file; // --policy: a budget policy JSON file for --budget auto
+  std::string state_root = "/";  // --state-root: where the device probes read sysfs/procfs
+  int32_t probe_interval = 8;    // --probe-interval: generated tokens between two probes
+};
+
+// Adds --budget, --policy, --state-root and --probe-interval; returns the --budget option.
+CLI::Option* add_budget_options(CLI::App& app, BudgetChoice& choice);
+
+// The automatic-budget options a choice stands for (reads the policy file).
+Result<AutoBudgetOptions> auto_budget_options(const BudgetChoice& choice);
+
+// Parses "auto" or a number of bits ("4", "2.5"); kInvalidArgument for anything else.
+Result<double> parse_bits(const std::string& text);
+
+// Applies a budget value: "auto" switches to the automatic mode, a number fixes the budget (its
+// reason: "set with <source>"), "" leaves the session as it is.
+Status apply_budget(const BudgetChoice& choice, const std::string& budget, const std::string& source,
+                    Session& session, SessionBudget& session_budget);
+
+}  // namespace mobiq::cli
