@@ -14,10 +14,13 @@
  *
  * Threads.
  *  - A model may be shared by any number of sessions on any threads; its functions (tokenize,
- *    detokenize, info, session creation) may be called concurrently.
+ *    detokenize, info, session creation) may be called concurrently. mobiq_model_close() must not
+ *    race with another call on the same model handle (sessions already created are unaffected).
  *  - A session is used by one thread at a time. The one exception is mobiq_session_request_stop(),
  *    which any thread may call at any time, including while another thread is inside
- *    mobiq_session_generate() on that session, and even while another thread closes it.
+ *    mobiq_session_generate() on that session, and even while another thread closes it. It takes a
+ *    lock, so it is not async-signal-safe: from a signal handler, set a flag of your own and return
+ *    non-zero from the token callback (or call request_stop from a normal thread).
  *  - The token callback runs on the thread that called mobiq_session_generate(); it must not call
  *    functions of the same session other than mobiq_session_request_stop() and mobiq_session_stats().
  *

@@ -41,7 +41,9 @@ fi
 prompt="The president said"
 for exe in "$work/example/chat_min" "$work/chat_min_pc"; do
   [ -x "$exe" ] || continue
-  "$exe" "$work/fixture-a.mbq" "$prompt" 16 4 >"$work/out.txt" 2>"$work/err.txt" ||
+  # pkg-config sets no run path: a shared libmobiq is found through LD_LIBRARY_PATH.
+  LD_LIBRARY_PATH=$(dirname "$pcfile")/..${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
+    "$exe" "$work/fixture-a.mbq" "$prompt" 16 4 >"$work/out.txt" 2>"$work/err.txt" ||
     { cat "$work/err.txt" >&2; fail "$exe exited with an error"; }
   out=$(cat "$work/out.txt")
   case $out in
