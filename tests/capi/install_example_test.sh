@@ -2,9 +2,10 @@
 # Installs this build into a temporary prefix, builds examples/c against the installed package twice
 # (find_package(mobiq) and pkg-config), converts fixture-a with the installed `mobiq`, and checks that
 # both example binaries stream a continuation of the prompt.
-# Usage: install_example_test.sh BUILD_DIR SOURCE_DIR CMAKE GENERATOR C_COMPILER CXX_COMPILER
+# Usage: install_example_test.sh BUILD_DIR SOURCE_DIR CMAKE GENERATOR C_COMPILER CXX_COMPILER FLAGS=...
+# FLAGS= carries the build's CMAKE_CXX_FLAGS: a sanitizer build's archives need them at link time too.
 set -eu
-build_dir=$1 source_dir=$2 cmake=$3 generator=$4 cc=$5 cxx=$6
+build_dir=$1 source_dir=$2 cmake=$3 generator=$4 cc=$5 cxx=$6 flags=${7#FLAGS=}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mobiq-install-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -22,16 +23,17 @@ pcfile=$(find "$prefix" -name mobiq.pc | head -n 1)
 
 # 1. CMake: find_package(mobiq) + mobiq::mobiq.
 "$cmake" -S "$source_dir/examples/c" -B "$work/example" -G "$generator" -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" >"$work/configure.log" 2>&1 ||
+  -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
+  -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="$flags" >"$work/configure.log" 2>&1 ||
   { cat "$work/configure.log" >&2; fail "configuring examples/c against the installed package failed"; }
 "$cmake" --build "$work/example" >"$work/build.log" 2>&1 ||
   { cat "$work/build.log" >&2; fail "building examples/c failed"; }
 
 # 2. pkg-config, a plain C compiler driver (--static: libmobiq may be an archive).
 if command -v pkg-config >/dev/null 2>&1; then
-  flags=$(PKG_CONFIG_PATH=$(dirname "$pcfile") pkg-config --cflags --libs --static mobiq) || fail "pkg-config mobiq failed"
-  # shellcheck disable=SC2086  # the flags are a list of words
-  "$cc" -std=c99 -Wall -Wextra -pedantic "$source_dir/examples/c/chat_min.c" $flags -o "$work/chat_min_pc" ||
+  pc_flags=$(PKG_CONFIG_PATH=$(dirname "$pcfile") pkg-config --cflags --libs --static mobiq) || fail "pkg-config mobiq failed"
+  # shellcheck disable=SC2086  # the flags are lists of words
+  "$cc" -std=c99 -Wall -Wextra -pedantic $flags "$source_dir/examples/c/chat_min.c" $pc_flags -o "$work/chat_min_pc" ||
     fail "building chat_min.c with pkg-config's flags failed"
 fi
 
