@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 #include <string_view>
-#include <vector>
 
 #include "runtime/capi/handles.h"
 #include "runtime/core/text_file.h"
