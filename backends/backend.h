@@ -24,13 +24,18 @@ struct ExecutorOptions {
 struct SlicePlan {
   enum class Mode : uint8_t {
     kUniform,   // every token, every group: `slices`
+    kPerGroup,  // every token: group_slices[layer * kLinearGroups + group], each 1..4
     kExplicit,  // explicit[(token * n_layers + layer) * kLinearGroups + group], each 1..4
     kRouted,    // each group's router against thresholds[layer * kLinearGroups + group]
+    kRandom,    // each token and group independently: floor(m) or floor(m) + 1 slices, mean m = random_mean
   };
   Mode mode = Mode::kUniform;
   int32_t slices = 4;
+  std::span<const uint8_t> group_slices;
   std::span<const uint8_t> explicit_slices;
   std::span<const float> thresholds;
+  double random_mean = 4.0;  // kRandom: mean slice count, 1..4
+  uint64_t random_seed = 0;  // kRandom: draws depend on (seed, position, layer, group) only
   int32_t max_slices = 4;  // a cap on every count (the planes kept resident)
 };
 

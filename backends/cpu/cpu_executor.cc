@@ -13,6 +13,16 @@
 namespace mobiq::cpu {
 namespace {
 
+// A uniform draw in [0, 1) from a 64-bit key (splitmix64 finaliser): stateless, so a random plan
+// gives the same counts to the same positions whatever the batching.
+double uniform_from_hash(uint64_t key) {
+  key += 0x9E3779B97F4A7C15ull;
+  key = (key ^ (key >> 30)) * 0xBF58476D1CE4E5B9ull;
+  key = (key ^ (key >> 27)) * 0x94D049BB133111EBull;
+  key ^= key >> 31;
+  return static_cast<double>(key >> 11) * 0x1.0p-53;
+}
+
 void add_in_place(float* x, const float* delta, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] += delta[i];
 }
@@ -73,6 +83,13 @@ Status CpuExecutor::validate(const ForwardRequest& r) const {
       if (plan.slices < 1 || plan.slices > kMaxPlanes)
         return invalid_argument("forward: slices must be 1..4, got " + std::to_string(plan.slices));
       break;
+    case SlicePlan::Mode::kPerGroup:
+      if (plan.group_slices.size() != per_token)
+        return invalid_argument("forward: per-group plan has " + std::to_string(plan.group_slices.size()) +
+                                " counts, needs " + std::to_string(per_token));
+      for (uint8_t k : plan.group_slices)
+        if (k < 1 || k > kMaxPlanes) return invalid_argument("forward: per-group slice count outside 1..4");
+      break;
     case SlicePlan::Mode::kExplicit:
       if (plan.explicit_slices.size() != n * per_token)
         return invalid_argument("forward: explicit plan has " + std::to_string(plan.explicit_slices.size()) +
@@ -87,6 +104,10 @@ Status CpuExecutor::validate(const ForwardRequest& r) const {
       for (const LayerWeights& layer : weights_.layers)
         for (const RouterWeights& router : layer.routers)
           if (!router.present()) return invalid_argument("forward: routed plan on a model without routers");
+      break;
+    case SlicePlan::Mode::kRandom:
+      if (!(plan.random_mean >= 1.0 && plan.random_mean <= kMaxPlanes))
+        return invalid_argument("forward: random plan mean must be 1..4 slices");
       break;
   }
   for (int32_t id : r.tokens)
@@ -172,6 +193,9 @@ void CpuExecutor::plan_group(const ForwardRequest& request, int layer, LinearGro
     case SlicePlan::Mode::kUniform:
       std::fill(slices_.begin(), slices_.begin() + n, static_cast<uint8_t>(plan.slices));
       break;
+    case SlicePlan::Mode::kPerGroup:
+      std::fill(slices_.begin(), slices_.begin() + n, plan.group_slices[layer * kLinearGroups + g]);
+      break;
     case SlicePlan::Mode::kExplicit:
       for (int64_t t = 0; t < n; ++t)
         slices_[t] = plan.explicit_slices[(t * config_.n_layers + layer) * kLinearGroups + g];
@@ -182,6 +206,16 @@ void CpuExecutor::plan_group(const ForwardRequest& request, int layer, LinearGro
       const float threshold = plan.thresholds[layer * kLinearGroups + g];
       for (int64_t t = 0; t < n; ++t) slices_[t] = slices_from_scores(router_scores_.data() + t * kResidualPlanes, threshold);
       if (request.stats) request.stats->router_parameters += static_cast<double>(router.parameters()) * n;
+      break;
+    }
+    case SlicePlan::Mode::kRandom: {
+      const int base = static_cast<int>(plan.random_mean);
+      const double extra = plan.random_mean - base;
+      for (int64_t t = 0; t < n; ++t) {
+        const uint64_t key = (plan.random_seed * 0x9E3779B97F4A7C15ull) ^
+                             ((static_cast<uint64_t>(request.start_position + t) << 16) | (layer << 2) | g);
+        slices_[t] = static_cast<uint8_t>(base + (uniform_from_hash(key) < extra ? 1 : 0));
+      }
       break;
     }
   }

@@ -1,11 +1,16 @@
 // mobiq perplexity: the shared protocol (documents joined, one BOS, windows of -c tokens on a fresh
-// cache), one result per slice count.
+// cache), one result per slice count or average budget, and per routing strategy when asked to
+// compare them; measured bits per weight (routers counted) beside every figure.
 #include <cstdio>
+#include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
+#include "runtime/engine/budget_plan.h"
 #include "runtime/engine/perplexity.h"
 #include "tools/mobiq/command.h"
 #include "tools/mobiq/common.h"
+#include "tools/mobiq/svg_plot.h"
 
 namespace mobiq::cli {
 namespace {
@@ -16,16 +21,68 @@ struct PerplexityArgs {
   std::string text_file;
   std::vector<int32_t> slices;
   std::vector<double> bits;
+  std::vector<std::string> routing = {"routed"};
+  uint64_t seed = 0;
   int32_t window = 512;
   int32_t chunks = 0;
   bool json = false;
+  std::string plot;
 };
+
+// One evaluation to run: a plan and how to label it.
+struct Run {
+  std::string routing;  // "uniform", "routed", "fixed", "random", or "unquantized"
+  double requested_bits = 0;
+  BudgetPlanChoice choice;
+  SlicePlan plan;
+};
+
+Result<Routing> parse_routing(const std::string& name) {
+  if (name == "routed") return Routing::kRouted;
+  if (name == "fixed") return Routing::kFixed;
+  if (name == "random") return Routing::kRandom;
+  return invalid_argument("--routing " + name + ": expected routed, fixed or random");
+}
+
+Result<std::vector<Run>> plan_runs(const Model& model, const PerplexityArgs& args) {
+  std::vector<Run> runs;
+  if (model.max_slices() == 0) {
+    if (!args.slices.empty() || !args.bits.empty())
+      return invalid_argument("--slices/--bits need a sliced .mbq model; --hf runs unquantized");
+    runs.push_back({"unquantized", 16.0, {}, {}});
+    return runs;
+  }
+  if (args.bits.empty()) {
+    std::vector<int32_t> counts = args.slices;
+    if (counts.empty())
+      for (int k = 1; k <= model.max_slices(); ++k) counts.push_back(k);
+    for (int32_t k : counts) {
+      if (k < 1 || k > model.max_slices())
+        return invalid_argument("slice count " + std::to_string(k) + " outside 1.." + std::to_string(model.max_slices()));
+      Run run{"uniform", 2.0 * k, {}, {}};
+      run.plan.slices = k;
+      runs.push_back(run);
+    }
+    return runs;
+  }
+  const BudgetPlanner planner(model.weights(), model.max_slices());
+  for (double bits : args.bits)
+    for (const std::string& name : args.routing) {
+      MOBIQ_ASSIGN_OR_RETURN(Routing routing, parse_routing(name));
+      MOBIQ_ASSIGN_OR_RETURN(BudgetPlanChoice choice, planner.choose(bits, routing, args.seed));
+      Run run{name, bits, std::move(choice), {}};
+      runs.push_back(std::move(run));
+    }
+  for (Run& run : runs)
+    if (run.routing != "uniform") run.plan = run.choice.plan();  // spans into the run's own choice
+  return runs;
+}
 
 int run_perplexity(const PerplexityArgs& args) {
   Result<Model> model = open_model(args.source);
   if (!model.ok()) return report_error(model.status());
-  Result<std::vector<int32_t>> slices = resolve_slices(*model, args.slices, args.bits);
-  if (!slices.ok()) return report_error(slices.status());
+  Result<std::vector<Run>> runs = plan_runs(*model, args);
+  if (!runs.ok()) return report_error(runs.status());
   Result<std::string> text = read_text_file(args.text_file);
   if (!text.ok()) return report_error(text.status());
   Result<std::vector<int32_t>> tokens = protocol_tokens(model->tokenizer(), model->config().bos_id, *text);
@@ -33,36 +90,41 @@ int run_perplexity(const PerplexityArgs& args) {
   Result<std::unique_ptr<Executor>> executor = create_executor(*model, args.backend, args.window, args.window);
   if (!executor.ok()) return report_error(executor.status());
 
-  const bool sliced = model->max_slices() > 0;
   nlohmann::json results = nlohmann::json::array();
-  if (!args.json) std::printf("%-8s %-6s %12s %12s %9s %9s\n", "slices", "bits", "perplexity", "predictions", "seconds", "tok/s");
-  for (int32_t k : *slices) {
-    Progress progress("perplexity" + (sliced ? " k=" + std::to_string(k) : std::string()));
+  std::map<std::string, PlotSeries> series;
+  if (!args.json)
+    std::printf("%-11s %9s %9s %12s %9s  %s\n", "routing", "budget", "bits", "perplexity", "seconds", "plan");
+  for (const Run& run : *runs) {
+    Progress progress("perplexity " + run.routing + " " + std::to_string(run.requested_bits).substr(0, 4));
     PerplexityOptions options;
     options.window = args.window;
-    options.plan.slices = k;
+    options.plan = run.plan;
     options.max_windows = args.chunks;
     options.progress = [&](int64_t done, int64_t total) { progress.update(done, total); };
     Result<PerplexityResult> r = evaluate_perplexity(**executor, *model, *tokens, options);
     progress.finish();
     if (!r.ok()) return report_error(r.status());
-    const double tokens_per_second = r->windows * args.window / r->seconds;
-    if (args.json) {
-      nlohmann::json row = {{"perplexity", r->perplexity}, {"nll", r->total_nll}, {"predictions", r->predictions},
-                            {"windows", r->windows}, {"seconds", r->seconds}, {"tokens_per_second", tokens_per_second}};
-      if (sliced) {
-        row["slices"] = k;
-        row["bits"] = 2 * k;
-      } else {
-        row["weights"] = "unquantized";
-      }
-      results.push_back(row);
-    } else {
-      std::printf("%-8s %-6s %12.4f %12lld %9.1f %9.1f\n", sliced ? std::to_string(k).c_str() : "-",
-                  sliced ? std::to_string(2 * k).c_str() : "16", r->perplexity,
-                  static_cast<long long>(r->predictions), r->seconds, tokens_per_second);
+    const double measured = run.routing == "unquantized" ? 16.0 : r->bits_per_weight;
+    const std::string description =
+        run.routing == "uniform" ? std::to_string(run.plan.slices) + " slices everywhere" : run.choice.description();
+    results.push_back({{"routing", run.routing}, {"budget_bits", run.requested_bits}, {"bits", measured},
+                       {"perplexity", r->perplexity}, {"nll", r->total_nll}, {"predictions", r->predictions},
+                       {"windows", r->windows}, {"seconds", r->seconds}, {"plan", description}});
+    series[run.routing].name = run.routing;
+    series[run.routing].points.emplace_back(measured, r->perplexity);
+    if (!args.json) {
+      std::printf("%-11s %9.2f %9.3f %12.4f %9.1f  %s\n", run.routing.c_str(), run.requested_bits, measured,
+                  r->perplexity, r->seconds, description.c_str());
       std::fflush(stdout);
     }
+  }
+  if (!args.plot.empty()) {
+    std::vector<PlotSeries> lines;
+    for (auto& [name, s] : series) lines.push_back(s);
+    std::ofstream out(args.plot);
+    out << line_chart_svg("perplexity of " + args.text_file, "bits per weight (measured, routers included)",
+                          "perplexity", lines, true);
+    if (!out) return report_error(io_error("cannot write " + args.plot));
   }
   if (args.json) {
     nlohmann::json doc = {{"file", args.text_file}, {"tokens", tokens->size()}, {"window", args.window},
@@ -78,18 +140,26 @@ int run_perplexity(const PerplexityArgs& args) {
 
 Command add_perplexity_command(CLI::App& root) {
   auto args = std::make_shared<PerplexityArgs>();
-  CLI::App* app = root.add_subcommand("perplexity", "perplexity of a text, per slice count (the shared protocol)");
+  CLI::App* app = root.add_subcommand("perplexity", "perplexity of a text per slice count or budget (the shared protocol)");
   add_model_source_options(*app, args->source);
   add_backend_options(*app, args->backend);
   app->add_option("-f,--file", args->text_file, "text file; documents separated by a line <|doc|>")
       ->required()
       ->check(CLI::ExistingFile);
-  auto* s = app->add_option("--slices", args->slices, "slice counts, e.g. 1,2,3,4 (default: all)")->delimiter(',');
-  auto* b = app->add_option("--bits", args->bits, "bits per weight, e.g. 2,4,6,8 (2 per slice)")->delimiter(',');
+  auto* s = app->add_option("--slices", args->slices, "uniform slice counts, e.g. 1,2,3,4 (default: all)")->delimiter(',');
+  auto* b = app->add_option("--bits", args->bits, "average budgets in bits per weight, e.g. 2,2.5,3,4")
+                ->delimiter(',')
+                ->check(CLI::Range(2.0, 8.0));
   s->excludes(b);
+  app->add_option("--routing", args->routing, "with --bits: routed, fixed, random, or a list to compare")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"routed", "fixed", "random"}))
+      ->capture_default_str();
+  app->add_option("--seed", args->seed, "seed of --routing random")->capture_default_str();
   app->add_option("-c,--ctx-size", args->window, "window length in tokens")->check(CLI::Range(2, 1 << 20))->capture_default_str();
   app->add_option("--chunks", args->chunks, "evaluate only the first N windows (0: all)")->check(CLI::NonNegativeNumber);
   app->add_flag("--json", args->json, "one JSON document on stdout");
+  app->add_option("--plot", args->plot, "also draw perplexity against measured bits into this SVG file");
   return {app, [args] { return run_perplexity(*args); }};
 }
 

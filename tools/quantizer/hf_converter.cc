@@ -127,7 +127,15 @@ Status convert_hf_to_mbq(const ConvertOptions& options) {
   MOBIQ_ASSIGN_OR_RETURN(metadata.chat_template, checkpoint.chat_template());
   metadata.source = "huggingface:" + fs::weakly_canonical(options.input_dir).filename().string();
   metadata.source_dtype = weights.layers.empty() ? weights.token_embedding.dtype : weights.layers[0].q.dense.dtype;
-  metadata.quantization_method = kNestedRtnMethod;
+  metadata.quantization_method = options.calibrated ? kCalibratedMethod : kNestedRtnMethod;
+  if (options.calibrated) {
+    if (options.calibrated->linears.size() != static_cast<size_t>(config.n_layers) * std::size(kProjections))
+      return invalid_argument("calibrated content has " + std::to_string(options.calibrated->linears.size()) +
+                              " linears for " + std::to_string(config.n_layers) + " layers");
+    metadata.routers = options.calibrated->routers;
+    metadata.budget_table = options.calibrated->budget_table;
+    metadata.calibration = options.calibrated->record;
+  }
   metadata.converter_version = converter_version();
 
   Plan plan = plan_tensors(config, weights);
@@ -145,10 +153,14 @@ Status convert_hf_to_mbq(const ConvertOptions& options) {
   for (size_t i = 0; i < plan.linears.size(); ++i) {
     const MbqLinearSpec& spec = plan.linears[i];
     const std::string name = "layer " + std::to_string(spec.layer) + " " + projection_name(spec.projection);
-    to_f32(linear_of(weights.layers[spec.layer], spec.projection).dense, rows);
-    auto quantized = quantize_nested_rtn(rows.data(), spec.out, spec.in);
-    if (!quantized.ok()) return quantized.status().with_context(name);
-    MOBIQ_RETURN_IF_ERROR(writer.write_linear(i, quantized->view()));
+    if (options.calibrated) {
+      MOBIQ_RETURN_IF_ERROR(writer.write_linear(i, options.calibrated->linears[i].view()));
+    } else {
+      to_f32(linear_of(weights.layers[spec.layer], spec.projection).dense, rows);
+      auto quantized = quantize_nested_rtn(rows.data(), spec.out, spec.in);
+      if (!quantized.ok()) return quantized.status().with_context(name);
+      MOBIQ_RETURN_IF_ERROR(writer.write_linear(i, quantized->view()));
+    }
     if (options.progress) {
       progress.done = static_cast<int64_t>(i + 1);
       progress.what = name;

@@ -10,11 +10,24 @@
 #include <functional>
 #include <string>
 
+#include <vector>
+
+#include "format/mbq_writer.h"
 #include "runtime/core/status.h"
+#include "tools/quantizer/nested_rtn.h"
 
 namespace mobiq {
 
 inline constexpr const char* kNestedRtnMethod = "nested-rtn";
+inline constexpr const char* kCalibratedMethod = "mobiq-calibrated";
+
+// What a calibration produced, written instead of nested RTN slices.
+struct CalibratedContent {
+  std::vector<NestedRtnLinear> linears;  // layer-major, then q, k, v, o, gate, up, down
+  std::vector<MbqRouter> routers;
+  std::vector<MbqBudgetEntry> budget_table;
+  MbqCalibration record;
+};
 
 struct ConvertProgress {
   int64_t done = 0;   // linears quantized so far
@@ -26,6 +39,7 @@ struct ConvertOptions {
   std::string input_dir;    // config.json, *.safetensors, tokenizer.json, tokenizer_config.json
   std::string output_path;  // the .mbq to write; never one of the input's files
   std::function<void(const ConvertProgress&)> progress;  // optional; called after every linear
+  const CalibratedContent* calibrated = nullptr;          // optional: calibrated slices and routers
 };
 
 Status convert_hf_to_mbq(const ConvertOptions& options);

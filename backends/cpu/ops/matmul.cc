@@ -185,7 +185,8 @@ void gemm_tiled(int64_t out, int64_t in, const float* x, int64_t n, float* y, Th
 }  // namespace
 
 MatmulWorkspace::MatmulWorkspace(int n_workers, int64_t max_in)
-    : buffers_(n_workers, std::vector<float>((kTileRows + 1) * max_in)),
+    : max_in_(max_in),
+      buffers_(n_workers, std::vector<float>((kTileRows + 1) * max_in)),
       group_sums_(kTileTokens * n_groups(max_in)),
       deinterleaved_(kTileTokens * n_groups(max_in) * kGroupSize) {}
 

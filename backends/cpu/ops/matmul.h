@@ -13,11 +13,13 @@ namespace mobiq::cpu {
 class MatmulWorkspace {
  public:
   MatmulWorkspace(int n_workers, int64_t max_in);
+  int64_t width() const { return max_in_; }
   float* worker(int index) { return buffers_[index].data(); }
   float* group_sums() { return group_sums_.data(); }
   float* deinterleaved() { return deinterleaved_.data(); }
 
  private:
+  int64_t max_in_;
   std::vector<std::vector<float>> buffers_;  // [n_workers][(tile rows + 1) * max_in]: a row + a tile
   std::vector<float> group_sums_;            // [few tokens][n_groups(max_in)]: sum(x) per group
   std::vector<float> deinterleaved_;         // [few tokens][n_groups(max_in)][kGroupSize] inputs by byte lane

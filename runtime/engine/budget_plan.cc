@@ -1,0 +1,78 @@
+#include "runtime/engine/budget_plan.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace mobiq {
+namespace {
+
+std::string format_bits(double bits) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f", bits);
+  return text;
+}
+
+}  // namespace
+
+SlicePlan BudgetPlanChoice::plan() const {
+  SlicePlan p;
+  p.mode = mode_;
+  p.slices = slices_;
+  p.thresholds = thresholds_;
+  p.group_slices = group_slices_;
+  p.random_mean = random_mean_;
+  p.random_seed = seed_;
+  return p;
+}
+
+Result<BudgetPlanChoice> BudgetPlanner::choose(double bits, Routing routing, uint64_t seed) const {
+  const double max_bits = 2.0 * max_slices_;
+  if (max_slices_ < 1) return unsupported("an unquantized model has no precision budget");
+  if (!(bits >= 2.0 && bits <= max_bits))
+    return invalid_argument("budget " + format_bits(bits) + " bits outside 2.." + format_bits(max_bits));
+  BudgetPlanChoice c;
+  if (routing == Routing::kRandom) {
+    c.mode_ = SlicePlan::Mode::kRandom;
+    c.random_mean_ = bits / 2.0;
+    c.seed_ = seed;
+    c.description_ = "random slice counts, mean " + format_bits(bits) + " bits";
+    return c;
+  }
+  const std::vector<BudgetPlan>& table = weights_.budget_plans;
+  if (table.empty()) {
+    if (routing == Routing::kFixed) return unsupported("a fixed per-layer allocation needs a calibrated file");
+    c.slices_ = std::clamp(static_cast<int32_t>(std::lround(bits / 2.0)), 1, max_slices_);
+    c.description_ = "uniform " + std::to_string(c.slices_) + " slices (the file has no routers)";
+    return c;
+  }
+  // The entries around `bits`: upper is the first at or above it.
+  const auto upper = std::lower_bound(table.begin(), table.end(), bits,
+                                      [](const BudgetPlan& p, double b) { return p.bits < b - 1e-6; });
+  const BudgetPlan& hi = upper == table.end() ? table.back() : *upper;
+  const BudgetPlan& lo = upper == table.begin() ? hi : *(upper - 1);
+  const bool exact = std::fabs(hi.bits - bits) < 1e-6;
+  const BudgetPlan& nearest = exact || std::fabs(hi.bits - bits) <= std::fabs(bits - lo.bits) ? hi : lo;
+
+  if (routing == Routing::kFixed || nearest.thresholds.empty() && (exact || lo.thresholds.empty() || hi.thresholds.empty())) {
+    c.mode_ = SlicePlan::Mode::kPerGroup;
+    c.group_slices_ = nearest.fixed_slices;
+    c.description_ = "fixed per-layer slices of the " + format_bits(nearest.bits) + "-bit entry";
+    return c;
+  }
+  c.mode_ = SlicePlan::Mode::kRouted;
+  if (exact || lo.thresholds.empty() || hi.thresholds.empty()) {
+    const BudgetPlan& entry = nearest.thresholds.empty() ? (lo.thresholds.empty() ? hi : lo) : nearest;
+    c.thresholds_ = entry.thresholds;
+    c.description_ = "routed, thresholds of the " + format_bits(entry.bits) + "-bit entry";
+    return c;
+  }
+  const double f = (bits - lo.bits) / (hi.bits - lo.bits);
+  c.thresholds_.resize(lo.thresholds.size());
+  for (size_t i = 0; i < c.thresholds_.size(); ++i)
+    c.thresholds_[i] = static_cast<float>((1.0 - f) * lo.thresholds[i] + f * hi.thresholds[i]);
+  c.description_ = "routed, thresholds between the " + format_bits(lo.bits) + " and " + format_bits(hi.bits) + "-bit entries";
+  return c;
+}
+
+}  // namespace mobiq

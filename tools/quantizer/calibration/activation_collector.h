@@ -1,0 +1,50 @@
+// Collects, from forward passes over calibration windows, what the calibrator needs per layer and
+// group of linears sharing an input: H = sum over tokens of x x^T ([in][in], double) for the slices,
+// and a sample of token activations ([samples][in]) for the routers. Sampled positions are the same
+// for every layer and group of a window, so a token's samples line up across the model.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "backends/backend.h"
+#include "backends/cpu/ops/matmul.h"
+#include "runtime/core/thread_pool.h"
+#include "runtime/model/model_config.h"
+
+namespace mobiq {
+
+struct GroupActivations {
+  int64_t dim = 0;
+  std::vector<double> hessian;  // [dim][dim]
+  std::vector<float> samples;   // [n_samples][dim]
+};
+
+class ActivationCollector final : public ActivationObserver {
+ public:
+  ActivationCollector(const ModelConfig& config, int32_t samples_per_window, uint64_t seed, ThreadPool& pool);
+
+  // Picks the sampled positions of the next window of `tokens` tokens.
+  void begin_window(int64_t tokens);
+  void observe(int layer, LinearGroup group, const float* x, int64_t n, int64_t dim) override;
+
+  GroupActivations& at(int layer, LinearGroup group) { return groups_[layer * kLinearGroups + static_cast<int>(group)]; }
+  int64_t sample_count() const { return sample_count_; }
+  int64_t token_count() const { return token_count_; }
+
+ private:
+  int32_t samples_per_window_;
+  std::mt19937_64 rng_;
+  ThreadPool& pool_;
+  std::vector<GroupActivations> groups_;  // [n_layers * kLinearGroups]
+  std::vector<int64_t> positions_;        // sampled positions of the current window
+  std::vector<float> transposed_;         // [dim][tokens] scratch for the x^T x product
+  std::vector<float> product_;            // [dim][dim]
+  std::unique_ptr<cpu::MatmulWorkspace> workspace_;
+  int64_t sample_count_ = 0;
+  int64_t token_count_ = 0;
+};
+
+}  // namespace mobiq

@@ -1,0 +1,29 @@
+// Budget tables: for every budget, router thresholds that meet it on the calibration samples, and a
+// fixed per-layer allocation that meets it without routers.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "format/mbq_writer.h"
+
+namespace mobiq {
+
+struct PlannerInput {
+  int32_t n_layers = 0;
+  std::vector<double> group_weights;     // [n_layers * kLinearGroups]: weights in each group's linears
+  std::vector<double> mean_utility;      // [groups][kResidualPlanes]: mean loss reduction per bit of slice e+1
+  std::vector<float> scores;             // [samples][groups][kResidualPlanes]: router scores
+  int64_t samples = 0;
+  double router_bits = 0.0;              // bits per weight every token pays when the routers run
+};
+
+// Budgets from 2.0 to 8.0 in steps of 0.25.
+std::vector<MbqBudgetEntry> plan_budgets(const PlannerInput& input);
+
+// Average bits of a fixed allocation ([groups] slice counts).
+double fixed_bits(const PlannerInput& input, const std::vector<uint8_t>& slices);
+// Average bits on the samples when every router uses `threshold` (routers counted).
+double routed_bits(const PlannerInput& input, float threshold);
+
+}  // namespace mobiq

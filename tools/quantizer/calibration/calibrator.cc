@@ -1,0 +1,268 @@
+#include "tools/quantizer/calibration/calibrator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "backends/cpu/ops/matmul.h"
+#include "backends/registry.h"
+#include "runtime/core/half.h"
+#include "runtime/core/text_file.h"
+#include "runtime/engine/perplexity.h"
+#include "runtime/engine/precision.h"
+#include "runtime/model/hf_checkpoint.h"
+#include "runtime/model/model.h"
+#include "tools/quantizer/calibration/activation_collector.h"
+#include "tools/quantizer/calibration/budget_planner.h"
+#include "tools/quantizer/calibration/router_trainer.h"
+#include "tools/quantizer/hf_converter.h"
+
+namespace mobiq {
+namespace {
+
+constexpr int kProjectionsPerLayer = 7;  // q, k, v, o, gate, up, down: the converter's linear order
+
+struct Linear {
+  LinearWeights LayerWeights::*member;
+  LinearGroup group;
+};
+constexpr Linear kLinears[kProjectionsPerLayer] = {
+    {&LayerWeights::q, LinearGroup::kQkv},      {&LayerWeights::k, LinearGroup::kQkv},
+    {&LayerWeights::v, LinearGroup::kQkv},      {&LayerWeights::o, LinearGroup::kO},
+    {&LayerWeights::gate, LinearGroup::kGateUp}, {&LayerWeights::up, LinearGroup::kGateUp},
+    {&LayerWeights::down, LinearGroup::kDown}};
+
+class Clock {
+ public:
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+void report(const CalibrateOptions& o, const Clock& clock, const char* stage, int64_t done, int64_t total) {
+  if (o.progress) o.progress({stage, done, total, clock.seconds()});
+}
+
+std::vector<float> to_f32(const DenseTensor& t) {
+  std::vector<float> out(t.rows * t.cols);
+  const auto* h = static_cast<const uint16_t*>(t.data);
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i] = t.dtype == DType::kF32 ? static_cast<const float*>(t.data)[i]
+             : t.dtype == DType::kBF16 ? bf16_to_f32(h[i]) : f16_to_f32(h[i]);
+  return out;
+}
+
+Result<std::unique_ptr<Executor>> cpu_executor(const Model& model, int32_t tokens, int32_t threads) {
+  MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, make_backend("cpu", model));
+  ExecutorOptions options;
+  options.context_size = tokens;
+  options.max_batch = tokens;
+  options.n_threads = threads;
+  return backend->create_executor(model, options);
+}
+
+// Mean next-token NLL over windows under a plan.
+Result<double> mean_nll(Executor& executor, const Model& model, const std::vector<int32_t>& tokens, int32_t window,
+                        int32_t windows, const SlicePlan& plan) {
+  PerplexityOptions options;
+  options.window = window;
+  options.max_windows = windows;
+  options.plan = plan;
+  MOBIQ_ASSIGN_OR_RETURN(PerplexityResult r, evaluate_perplexity(executor, model, tokens, options));
+  return r.total_nll / static_cast<double>(r.predictions);
+}
+
+// err[t * 4 + (k - 1)] = sum over the group's linears of ||(W_k - W) x_t||^2, for each sample x_t.
+void group_errors(const std::vector<const float*>& originals, const std::vector<const NestedRtnLinear*>& quantized,
+                  const float* samples, int64_t n, ThreadPool& pool, std::vector<double>& err) {
+  err.assign(n * kMaxPlanes, 0.0);
+  for (size_t l = 0; l < quantized.size(); ++l) {
+    const NestedRtnLinear& q = *quantized[l];
+    std::vector<float> diff(q.out * q.in), y(n * q.out);
+    cpu::MatmulWorkspace workspace(pool.size(), q.in);
+    for (int k = 1; k <= kMaxPlanes; ++k) {
+      dequantize_sliced(q.view(), k, diff.data());
+      for (int64_t i = 0; i < q.out * q.in; ++i) diff[i] -= originals[l][i];
+      cpu::matmul_dense({DType::kF32, diff.data(), q.out, q.in}, samples, n, y.data(), pool, workspace);
+      for (int64_t t = 0; t < n; ++t) {
+        double s = 0.0;
+        for (int64_t r = 0; r < q.out; ++r) s += static_cast<double>(y[t * q.out + r]) * y[t * q.out + r];
+        err[t * kMaxPlanes + k - 1] += s;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
+  const Clock clock;
+  if (o.windows < 1 || o.window_tokens < 2) return invalid_argument("calibration needs at least one window of 2 tokens");
+  if (o.router_hidden < 1) return invalid_argument("router hidden width must be positive");
+  MOBIQ_ASSIGN_OR_RETURN(Model fp, Model::open_hf(o.input_dir));
+  const ModelConfig& config = fp.config();
+  MOBIQ_ASSIGN_OR_RETURN(std::string text, read_text_file(o.calib_path));
+  MOBIQ_ASSIGN_OR_RETURN(std::vector<int32_t> tokens, protocol_tokens(fp.tokenizer(), config.bos_id, text));
+  const int32_t windows = std::min<int32_t>(o.windows, static_cast<int32_t>(tokens.size() / o.window_tokens));
+  if (windows < 1)
+    return invalid_argument(o.calib_path + ": " + std::to_string(tokens.size()) + " tokens, fewer than one window of " +
+                            std::to_string(o.window_tokens));
+
+  // 1. Activations of the unquantized model.
+  ThreadPool pool(o.threads);
+  ActivationCollector collector(config, o.samples_per_window, o.seed, pool);
+  {
+    MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor, cpu_executor(fp, o.window_tokens, o.threads));
+    std::vector<float> logits(config.vocab_size);
+    for (int32_t w = 0; w < windows; ++w) {
+      MOBIQ_RETURN_IF_ERROR(executor->truncate(0));
+      collector.begin_window(o.window_tokens);
+      ForwardRequest request;
+      request.tokens = std::span<const int32_t>(tokens.data() + static_cast<int64_t>(w) * o.window_tokens, o.window_tokens);
+      request.observer = &collector;
+      MOBIQ_RETURN_IF_ERROR(executor->forward(request, logits.data()));
+      report(o, clock, "activations", w + 1, windows);
+    }
+  }
+
+  // 2. Calibrated slices, one linear at a time.
+  CalibratedContent content;
+  content.linears.resize(static_cast<size_t>(config.n_layers) * kProjectionsPerLayer);
+  std::vector<std::vector<float>> originals(content.linears.size());
+  for (int32_t layer = 0; layer < config.n_layers; ++layer) {
+    for (int p = 0; p < kProjectionsPerLayer; ++p) {
+      const size_t index = static_cast<size_t>(layer) * kProjectionsPerLayer + p;
+      const DenseTensor& dense = (fp.weights().layers[layer].*kLinears[p].member).dense;
+      originals[index] = to_f32(dense);
+      const GroupActivations& acts = collector.at(layer, kLinears[p].group);
+      auto q = quantize_calibrated(originals[index].data(), dense.rows, dense.cols, acts.hessian.data(), o.linear);
+      if (!q.ok()) return q.status().with_context("layer " + std::to_string(layer) + " linear " + std::to_string(p));
+      content.linears[index] = std::move(q).value();
+    }
+    report(o, clock, "slices", layer + 1, config.n_layers);
+  }
+
+  // The calibrated model in memory: the checkpoint's dense tensors, the new slices.
+  ModelWeights weights = fp.weights();
+  for (int32_t layer = 0; layer < config.n_layers; ++layer)
+    for (int p = 0; p < kProjectionsPerLayer; ++p) {
+      LinearWeights& slot = weights.layers[layer].*kLinears[p].member;
+      slot.dense = {};
+      slot.sliced = content.linears[static_cast<size_t>(layer) * kProjectionsPerLayer + p].view();
+    }
+  MOBIQ_ASSIGN_OR_RETURN(HfCheckpoint checkpoint, HfCheckpoint::open(o.input_dir));
+  MOBIQ_ASSIGN_OR_RETURN(Tokenizer tokenizer,
+                         Tokenizer::from_hf_json(checkpoint.tokenizer_json(), checkpoint.tokenizer_config_json()));
+  const Model quantized(config, std::move(weights), std::move(tokenizer), nullptr, kMaxPlanes, "");
+  const int64_t groups = static_cast<int64_t>(config.n_layers) * kLinearGroups;
+
+  // 3. Sensitivity: the loss increase per unit of output error when one group alone reads its base slice.
+  const int64_t n = collector.sample_count();
+  std::vector<std::vector<double>> errors(groups);  // [group][sample][k]
+  std::vector<double> group_weights(groups, 0.0);
+  for (int32_t layer = 0; layer < config.n_layers; ++layer)
+    for (int g = 0; g < kLinearGroups; ++g) {
+      std::vector<const float*> originals_of_group;
+      std::vector<const NestedRtnLinear*> quantized_of_group;
+      for (int p = 0; p < kProjectionsPerLayer; ++p)
+        if (static_cast<int>(kLinears[p].group) == g) {
+          const size_t index = static_cast<size_t>(layer) * kProjectionsPerLayer + p;
+          originals_of_group.push_back(originals[index].data());
+          quantized_of_group.push_back(&content.linears[index]);
+          group_weights[layer * kLinearGroups + g] += static_cast<double>(content.linears[index].out) * content.linears[index].in;
+        }
+      group_errors(originals_of_group, quantized_of_group, collector.at(layer, static_cast<LinearGroup>(g)).samples.data(), n,
+                   pool, errors[layer * kLinearGroups + g]);
+    }
+  originals.clear();
+
+  std::vector<double> sensitivity(groups);
+  {
+    MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor, cpu_executor(quantized, o.window_tokens, o.threads));
+    const int32_t probe_windows = std::min(o.sensitivity_windows, windows);
+    SlicePlan full;
+    full.slices = kMaxPlanes;
+    MOBIQ_ASSIGN_OR_RETURN(const double base_nll, mean_nll(*executor, quantized, tokens, o.window_tokens, probe_windows, full));
+    std::vector<uint8_t> per_group(groups, kMaxPlanes);
+    for (int64_t g = 0; g < groups; ++g) {
+      per_group[g] = 1;
+      SlicePlan plan;
+      plan.mode = SlicePlan::Mode::kPerGroup;
+      plan.group_slices = per_group;
+      MOBIQ_ASSIGN_OR_RETURN(const double nll, mean_nll(*executor, quantized, tokens, o.window_tokens, probe_windows, plan));
+      per_group[g] = kMaxPlanes;
+      double mean_error = 0.0;
+      for (int64_t t = 0; t < n; ++t) mean_error += errors[g][t * kMaxPlanes] - errors[g][t * kMaxPlanes + kMaxPlanes - 1];
+      mean_error /= static_cast<double>(n);
+      // A group whose base slice costs nothing measurable still gets a tiny positive sensitivity.
+      sensitivity[g] = std::max(nll - base_nll, 1e-6) / std::max(mean_error, 1e-30);
+      report(o, clock, "sensitivity", g + 1, groups);
+    }
+  }
+
+  // 4. Routers: per token, log of slice e's utility = sensitivity * (err_e - err_{e+1}) / (2 * weights).
+  PlannerInput planner;
+  planner.n_layers = config.n_layers;
+  planner.group_weights = group_weights;
+  planner.mean_utility.assign(groups * kResidualPlanes, 0.0);
+  planner.scores.assign(n * groups * kResidualPlanes, 0.0f);
+  planner.samples = n;
+  RouterTrainingOptions training;
+  training.hidden = o.router_hidden;
+  training.epochs = o.router_epochs;
+  int64_t router_parameters = 0;
+  for (int64_t g = 0; g < groups; ++g) {
+    const double per_bit = sensitivity[g] / (kBitsPerSlice * group_weights[g]);
+    std::vector<float> targets(n * kResidualPlanes);
+    for (int64_t t = 0; t < n; ++t)
+      for (int e = 0; e < kResidualPlanes; ++e) {
+        const double gain = std::max(errors[g][t * kMaxPlanes + e] - errors[g][t * kMaxPlanes + e + 1], 0.0) * per_bit;
+        planner.mean_utility[g * kResidualPlanes + e] += gain / static_cast<double>(n);
+        targets[t * kResidualPlanes + e] = static_cast<float>(std::log(std::max(gain, 1e-30)));
+      }
+    const GroupActivations& acts = collector.at(static_cast<int>(g / kLinearGroups), static_cast<LinearGroup>(g % kLinearGroups));
+    training.seed = o.seed + static_cast<uint64_t>(g);
+    RouterFit fit = train_router(acts.samples.data(), targets.data(), n, static_cast<int32_t>(acts.dim), training);
+    fit.router.layer = static_cast<int32_t>(g / kLinearGroups);
+    fit.router.group = static_cast<LinearGroup>(g % kLinearGroups);
+    const std::vector<float> scores = router_scores_of(fit.router, acts.samples.data(), n);
+    for (int64_t t = 0; t < n; ++t)
+      std::copy_n(scores.data() + t * kResidualPlanes, kResidualPlanes,
+                  planner.scores.data() + (t * groups + g) * kResidualPlanes);
+    RouterWeights view;
+    view.in = fit.router.input_dim;
+    view.hidden = fit.router.hidden;
+    router_parameters += view.parameters();
+    content.routers.push_back(std::move(fit.router));
+    report(o, clock, "routers", g + 1, groups);
+  }
+  planner.router_bits = kRouterParameterBits * static_cast<double>(router_parameters) /
+                        std::accumulate(group_weights.begin(), group_weights.end(), 0.0);
+
+  // 5. Budget table, 6. the file.
+  content.budget_table = plan_budgets(planner);
+  content.record.method = kCalibratedMethod;
+  content.record.dataset = std::filesystem::path(o.calib_path).filename().string();
+  content.record.windows = windows;
+  content.record.window_tokens = o.window_tokens;
+  content.record.seed = o.seed;
+  content.record.seconds = static_cast<float>(clock.seconds());
+  report(o, clock, "writing", 0, 1);
+  ConvertOptions convert;
+  convert.input_dir = o.input_dir;
+  convert.output_path = o.output_path;
+  convert.calibrated = &content;
+  MOBIQ_RETURN_IF_ERROR(convert_hf_to_mbq(convert));
+  report(o, clock, "writing", 1, 1);
+  return Status::Ok();
+}
+
+}  // namespace mobiq

@@ -1,0 +1,50 @@
+// `mobiq quantize --calib`: one calibration producing one elastic file. From an unquantized Hugging
+// Face checkpoint and a calibration text it
+//  1. runs the unquantized model over the text's windows, collecting per layer and group of linears
+//     sharing an input H = sum x x^T and a sample of token activations (activation_collector.h);
+//  2. quantizes every linear into calibrated nested slices (calibrated_linear.h);
+//  3. measures each group's sensitivity: the loss increase per unit of output error when that group
+//     alone drops to its base slice;
+//  4. trains a router per group to predict, per token, each residual slice's utility (loss reduction
+//     per bit) from the token's activation (router_trainer.h);
+//  5. sets a threshold per router for every budget from 2.0 to 8.0 bits in steps of 0.25 so the average
+//     (routers' own cost included) meets the budget on the calibration samples, plus a fixed per-layer
+//     allocation for the same budget (budget_planner.h);
+//  6. writes the .mbq with routers, budget table and a calibration record.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "runtime/core/status.h"
+#include "tools/quantizer/calibration/calibrated_linear.h"
+
+namespace mobiq {
+
+struct CalibrationProgress {
+  std::string stage;  // "activations", "slices", "sensitivity", "routers", "writing"
+  int64_t done = 0;
+  int64_t total = 0;
+  double seconds = 0.0;  // since calibration started
+};
+
+struct CalibrateOptions {
+  std::string input_dir;        // Hugging Face checkpoint
+  std::string calib_path;       // calibration text (documents separated by a line <|doc|>)
+  std::string output_path;
+  int32_t windows = 128;        // windows of window_tokens tokens (fewer if the text is shorter)
+  int32_t window_tokens = 512;
+  int32_t samples_per_window = 64;     // token activations kept per window for the routers
+  int32_t sensitivity_windows = 6;     // windows each group's sensitivity is measured on
+  int32_t router_hidden = 8;
+  int32_t router_epochs = 40;
+  uint64_t seed = 0;
+  int32_t threads = 0;
+  CalibratedLinearOptions linear;
+  std::function<void(const CalibrationProgress&)> progress;
+};
+
+Status calibrate_hf_to_mbq(const CalibrateOptions& options);
+
+}  // namespace mobiq
