@@ -44,7 +44,9 @@ Status AutoBudget::probe_and_apply(Session& session, PlaneResidency& residency) 
   const int32_t planes = std::clamp(decision.budget.resident_planes, 1, max_slices_);
   const double bits = std::clamp(decision.budget.bits, 2.0, 2.0 * planes);
   // Raise residency before the bits that need it; lower it after the bits that no longer do.
+  // The slice cap follows the planes, so no token reads a plane that is being given back.
   if (planes > residency.resident()) MOBIQ_RETURN_IF_ERROR(residency.set_resident(planes));
+  MOBIQ_RETURN_IF_ERROR(session.set_slice_cap(planes));
   MOBIQ_RETURN_IF_ERROR(session.set_budget_bits(bits));
   if (planes < residency.resident()) MOBIQ_RETURN_IF_ERROR(residency.set_resident(planes));
   budget_ = Budget{bits, planes};

@@ -27,6 +27,7 @@ Status SessionBudget::set_fixed(Session& session, double bits, std::string reaso
   if (bits < 2.0 || bits > max_bits)
     return out_of_range("budget " + bits_text(bits) + " bits outside 2.." + bits_text(max_bits));
   MOBIQ_RETURN_IF_ERROR(residency_.set_resident(max_slices));
+  MOBIQ_RETURN_IF_ERROR(session.set_slice_cap(max_slices));
   MOBIQ_RETURN_IF_ERROR(session.set_budget_bits(bits));
   auto_.reset();
   reason_ = std::move(reason);

@@ -6,6 +6,7 @@
 #include <new>
 
 #include "backends/registry.h"
+#include "runtime/engine/precision.h"
 
 namespace mobiq {
 namespace {
@@ -34,19 +35,31 @@ Session::Session(const Model& model, std::unique_ptr<Backend> backend, std::uniq
     : model_(model),
       backend_(std::move(backend)),
       executor_(std::move(executor)),
+      planner_(model.weights(), model.max_slices()),
       budget_bits_(model.max_slices() > 0 ? 2.0 * model.max_slices() : 16.0),
-      slices_(std::max(1, model.max_slices())),
+      slice_cap_(std::max(1, model.max_slices())),
+      sliced_weights_(sliced_weight_count(model.weights())),
       logits_(model.config().vocab_size) {
+  if (model.max_slices() > 0) {
+    // The highest budget: every slice, no routing (cannot fail for the model's own maximum).
+    Result<BudgetPlanChoice> full = planner_.choose(budget_bits_, Routing::kRouted);
+    if (full.ok()) choice_ = std::move(full).value();
+  }
   stats_.bits_per_weight = budget_bits_;
 }
 
 Status Session::set_budget_bits(double bits) {
-  if (model_.max_slices() == 0) return unsupported("an unquantized model has no precision budget");
-  const double max_bits = 2.0 * model_.max_slices();
-  if (!(bits >= 2.0 && bits <= max_bits))
-    return invalid_argument("budget " + std::to_string(bits) + " bits outside 2.." + std::to_string(max_bits));
+  MOBIQ_ASSIGN_OR_RETURN(BudgetPlanChoice choice, planner_.choose(bits, Routing::kRouted));
+  choice_ = std::move(choice);
   budget_bits_ = bits;
-  slices_ = std::clamp(static_cast<int32_t>(std::lround(bits / 2.0)), 1, model_.max_slices());
+  return Status::Ok();
+}
+
+Status Session::set_slice_cap(int32_t slices) {
+  if (model_.max_slices() == 0) return unsupported("an unquantized model has no slices to cap");
+  if (slices < 1 || slices > model_.max_slices())
+    return invalid_argument("slice cap " + std::to_string(slices) + " outside 1.." + std::to_string(model_.max_slices()));
+  slice_cap_ = slices;
   return Status::Ok();
 }
 
@@ -54,9 +67,12 @@ Status Session::forward(std::span<const int32_t> tokens) {
   ForwardRequest request;
   request.tokens = tokens;
   request.start_position = executor_->cached_positions();
-  request.plan.slices = slices_;
+  request.plan = choice_.plan();
+  request.plan.max_slices = slice_cap_;
+  ForwardStats stats;
+  request.stats = &stats;
   MOBIQ_RETURN_IF_ERROR(executor_->forward(request, logits_.data()));
-  stats_.bits_per_weight = model_.max_slices() > 0 ? 2.0 * slices_ : 16.0;
+  stats_.bits_per_weight = model_.max_slices() > 0 ? bits_per_weight(stats, sliced_weights_) : 16.0;
   return Status::Ok();
 }
 

@@ -2,9 +2,11 @@
 // tokens run at, and the counters a status line or the C API reports. Everything is allocated at
 // create(); feeding and generating allocate nothing per token.
 //
-// Precision: a budget in average bits per weight of the sliced linears (2 bits per slice, 2.0..8.0).
-// It takes effect at the next token, with no reload. Without routers in the file every linear of a
-// token runs at the same slice count, the budget rounded to the nearest whole slice.
+// Precision: a budget in average bits per weight of the sliced linears (2 bits per slice, 2.0..8.0,
+// routers' own parameters counted). It takes effect at the next token, with no reload. A calibrated
+// file's routers pick each token's slices per layer to meet it (runtime/engine/budget_plan.h); without
+// routers every linear of a token runs at the budget rounded to whole slices. A slice cap (the planes
+// kept resident) bounds every count whatever the budget.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "runtime/engine/budget_plan.h"
 #include "runtime/engine/sampler.h"
 #include "runtime/model/model.h"
 
@@ -32,7 +35,7 @@ struct SessionStats {
   int64_t generated_tokens = 0;
   double prompt_seconds = 0.0;
   double generate_seconds = 0.0;
-  double bits_per_weight = 0.0;    // code bits per sliced weight the last token read (16 when dense)
+  double bits_per_weight = 0.0;    // bits per sliced weight the last forward pass read, routers counted (16 when dense)
   int32_t position = 0;            // cache positions filled
   double prompt_tokens_per_second() const { return prompt_seconds > 0 ? prompt_tokens / prompt_seconds : 0.0; }
   double tokens_per_second() const { return generate_seconds > 0 ? generated_tokens / generate_seconds : 0.0; }
@@ -57,8 +60,11 @@ class Session {
   // 2.0 .. 8.0 bits per weight; kInvalidArgument outside, kUnsupported on an unquantized model.
   Status set_budget_bits(double bits);
   double budget_bits() const { return budget_bits_; }
-  // The slice count every sliced linear of the next tokens reads (1 .. model().max_slices()).
-  int32_t slices() const { return slices_; }
+  // How the budget is met: "routed, thresholds of the 3.00-bit entry", "uniform 2 slices (...)".
+  const std::string& plan_description() const { return choice_.description(); }
+  // Caps every token's slice count (1 .. model().max_slices()): the planes kept resident.
+  Status set_slice_cap(int32_t slices);
+  int32_t slice_cap() const { return slice_cap_; }
 
   // Appends tokens to the sequence (a prompt); the logits of the last one become last_logits().
   Status feed(std::span<const int32_t> tokens);
@@ -79,8 +85,11 @@ class Session {
   const Model& model_;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<Executor> executor_;
+  BudgetPlanner planner_;
   double budget_bits_ = 8.0;
-  int32_t slices_ = 4;
+  BudgetPlanChoice choice_;
+  int32_t slice_cap_ = 4;
+  int64_t sliced_weights_ = 0;  // weights in the model's sliced linears, for bits per weight
   std::vector<float> logits_;  // [vocab] of the last token fed
   SessionStats stats_;
 };

@@ -64,17 +64,17 @@ int run_generate(RunArgs& args) {
   if (!result.ok()) return report_error(result.status());
   if (!budget_error.ok()) return report_error(budget_error);
   const SessionStats stats = (*session)->stats();
-  const std::string precision = model->max_slices() > 0
-                                    ? std::to_string((*session)->slices()) + " slices (" +
-                                          std::to_string(static_cast<int>(stats.bits_per_weight)) + " bits)"
-                                    : std::string("unquantized");
+  char bits_used[32];
+  std::snprintf(bits_used, sizeof bits_used, "%.2f bits/weight used", stats.bits_per_weight);
+  const std::string precision = model->max_slices() > 0 ? std::string(bits_used) : std::string("unquantized");
   std::fprintf(stderr, "prompt: %lld tokens, %.1f tok/s | generated: %lld tokens, %.1f tok/s | %s | %s\n",
                static_cast<long long>(stats.prompt_tokens), stats.prompt_tokens_per_second(),
                static_cast<long long>(stats.generated_tokens), stats.tokens_per_second(), precision.c_str(),
                (*session)->backend_name());
   if (model->max_slices() > 0)
-    std::fprintf(stderr, "budget: %.2f bits (%s: %s) | %d planes resident\n", (*session)->budget_bits(),
-                 budget.is_auto() ? "auto" : "fixed", budget.reason().c_str(), budget.residency().resident());
+    std::fprintf(stderr, "budget: %.2f bits (%s: %s) | %s | %d planes resident\n", (*session)->budget_bits(),
+                 budget.is_auto() ? "auto" : "fixed", budget.reason().c_str(), (*session)->plan_description().c_str(),
+                 budget.residency().resident());
   return 0;
 }
 
