@@ -1,0 +1,165 @@
+// Routed execution end to end on fixture-a with a small calibration: the file carries routers and a
+// budget table, the thresholds meet their budgets on the calibration text, prefill grouped by slice
+// count equals token-by-token decode, and the session reports the bits it actually used.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "backends/registry.h"
+#include "format/mbq_reader.h"
+#include "runtime/core/text_file.h"
+#include "runtime/engine/budget_plan.h"
+#include "runtime/engine/perplexity.h"
+#include "runtime/engine/session.h"
+#include "runtime/model/model.h"
+#include "tests/support/shared_data.h"
+#include "tools/quantizer/calibration/calibrator.h"
+
+namespace mobiq {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int32_t kWindow = 128, kWindows = 4;
+
+class Routing : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!test::have_shared()) return;
+    path_ = fs::temp_directory_path() / ("mobiq-routing-" + std::to_string(::getpid()) + ".mbq");
+    CalibrateOptions o;
+    o.input_dir = test::fixture_a_dir().string();
+    o.calib_path = test::shared_data("calib.txt").string();
+    o.output_path = path_.string();
+    o.windows = kWindows;
+    o.window_tokens = kWindow;
+    o.samples_per_window = kWindow;  // every token: the thresholds are set on exactly these windows
+    o.sensitivity_windows = 1;
+    o.router_epochs = 10;
+    const Status s = calibrate_hf_to_mbq(o);
+    ASSERT_TRUE(s.ok()) << s.to_string();
+  }
+  static void TearDownTestSuite() {
+    if (!path_.empty()) fs::remove(path_);
+  }
+  void SetUp() override {
+    MOBIQ_REQUIRE_SHARED();
+    auto model = Model::open_mbq(path_.string());
+    ASSERT_TRUE(model.ok()) << model.status().to_string();
+    model_ = std::make_unique<Model>(std::move(model).value());
+  }
+
+  std::unique_ptr<Executor> executor(int32_t context) {
+    auto backend = make_backend("cpu", *model_);
+    EXPECT_TRUE(backend.ok());
+    ExecutorOptions options;
+    options.context_size = context;
+    options.max_batch = context;
+    auto e = (*backend)->create_executor(*model_, options);
+    EXPECT_TRUE(e.ok()) << e.status().to_string();
+    return std::move(e).value();
+  }
+
+  static fs::path path_;
+  std::unique_ptr<Model> model_;
+};
+fs::path Routing::path_;
+
+TEST_F(Routing, FileCarriesRoutersAndABudgetTable) {
+  auto file = MbqFile::open(path_.string());
+  ASSERT_TRUE(file.ok());
+  ASSERT_NE(file->model().routers(), nullptr);
+  EXPECT_EQ(file->model().routers()->size(), 6u * kLinearGroups);
+  ASSERT_NE(file->model().budget_table(), nullptr);
+  EXPECT_EQ(file->model().budget_table()->size(), 25u);
+  ASSERT_NE(file->model().calibration(), nullptr);
+  EXPECT_EQ(file->model().calibration()->windows(), kWindows);
+  for (const LayerWeights& layer : model_->weights().layers)
+    for (const RouterWeights& router : layer.routers) EXPECT_TRUE(router.present());
+}
+
+TEST_F(Routing, ThresholdsMeetTheirBudgetsOnTheCalibrationText) {
+  auto text = read_text_file(test::shared_data("calib.txt").string());
+  ASSERT_TRUE(text.ok());
+  auto tokens = protocol_tokens(model_->tokenizer(), model_->config().bos_id, *text);
+  ASSERT_TRUE(tokens.ok());
+  auto exec = executor(kWindow);
+  const BudgetPlanner planner(model_->weights(), model_->max_slices());
+  for (double bits : {2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 7.0, 8.0}) {
+    auto choice = planner.choose(bits, mobiq::Routing::kRouted);
+    ASSERT_TRUE(choice.ok());
+    PerplexityOptions options;
+    options.window = kWindow;
+    options.max_windows = kWindows;
+    options.plan = choice->plan();
+    auto r = evaluate_perplexity(*exec, *model_, *tokens, options);
+    ASSERT_TRUE(r.ok()) << r.status().to_string();
+    EXPECT_NEAR(r->bits_per_weight, bits, 0.1) << choice->description();
+  }
+}
+
+TEST_F(Routing, GroupedPrefillEqualsTokenByTokenDecode) {
+  auto text = read_text_file(test::shared_data("eval_sotu.txt").string());
+  ASSERT_TRUE(text.ok());
+  auto all = protocol_tokens(model_->tokenizer(), model_->config().bos_id, *text);
+  ASSERT_TRUE(all.ok());
+  const std::vector<int32_t> ids(all->begin(), all->begin() + 48);
+  const int32_t vocab = model_->config().vocab_size;
+  const BudgetPlanner planner(model_->weights(), model_->max_slices());
+  for (mobiq::Routing routing : {mobiq::Routing::kRandom, mobiq::Routing::kRouted}) {
+    auto choice = planner.choose(4.5, routing, 17);
+    ASSERT_TRUE(choice.ok());
+    auto batched = executor(64), stepwise = executor(64);
+    std::vector<float> a(ids.size() * vocab), b(vocab);
+    ForwardStats batched_stats, stepwise_stats;
+    ForwardRequest request;
+    request.tokens = ids;
+    request.plan = choice->plan();
+    request.all_logits = true;
+    request.stats = &batched_stats;
+    ASSERT_TRUE(batched->forward(request, a.data()).ok());
+    int64_t mismatched = 0;
+    for (size_t t = 0; t < ids.size(); ++t) {
+      ForwardRequest step = request;
+      step.tokens = std::span<const int32_t>(&ids[t], 1);
+      step.start_position = static_cast<int32_t>(t);
+      step.all_logits = false;
+      step.stats = &stepwise_stats;
+      ASSERT_TRUE(stepwise->forward(step, b.data()).ok());
+      double worst = 0.0;
+      for (int32_t v = 0; v < vocab; ++v) worst = std::max(worst, std::fabs(double(a[t * vocab + v]) - b[v]));
+      if (worst > 2e-3) ++mismatched;
+    }
+    // Random plans depend on positions only, so they must agree everywhere; a router can flip a token
+    // whose score sits on its threshold when the two paths round differently, so allow a rare one.
+    EXPECT_LE(mismatched, routing == mobiq::Routing::kRandom ? 0 : 2) << choice->description();
+    EXPECT_NEAR(batched_stats.slice_weights, stepwise_stats.slice_weights, 0.05 * batched_stats.slice_weights);
+  }
+}
+
+TEST_F(Routing, SessionReportsTheBitsItUsedAndHonoursTheSliceCap) {
+  SessionOptions options;
+  options.context_size = 256;
+  auto session = Session::create(*model_, options);
+  ASSERT_TRUE(session.ok());
+  auto prompt = model_->tokenizer().encode("The state of the Union is strong, and the people");
+  ASSERT_TRUE(prompt.ok());
+  ASSERT_TRUE((*session)->set_budget_bits(3.0).ok());
+  ASSERT_TRUE((*session)->feed(*prompt).ok());
+  const double at_three = (*session)->stats().bits_per_weight;
+  EXPECT_GT(at_three, 2.0);
+  EXPECT_LT(at_three, 5.0);
+  ASSERT_TRUE((*session)->set_budget_bits(8.0).ok());
+  ASSERT_TRUE((*session)->feed(*prompt).ok());
+  EXPECT_DOUBLE_EQ((*session)->stats().bits_per_weight, 8.0);
+  ASSERT_TRUE((*session)->set_slice_cap(2).ok());
+  ASSERT_TRUE((*session)->feed(*prompt).ok());
+  EXPECT_DOUBLE_EQ((*session)->stats().bits_per_weight, 4.0);  // budget 8, two planes resident
+  EXPECT_EQ((*session)->set_slice_cap(5).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ((*session)->set_budget_bits(8.5).code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace mobiq

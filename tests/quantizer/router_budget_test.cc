@@ -1,0 +1,112 @@
+// Routers and budget tables: the prefix rule, a router learning a known utility, and thresholds
+// that meet every budget on the samples they were set on.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "backends/cpu/ops/router.h"
+#include "tools/quantizer/calibration/budget_planner.h"
+#include "tools/quantizer/calibration/router_trainer.h"
+
+namespace mobiq {
+namespace {
+
+TEST(Router, SlicesAreOnePlusTheLongestPrefixAtOrAboveTheThreshold) {
+  const float all_high[3] = {5, 4, 3}, gap[3] = {5, -1, 3}, none[3] = {-1, 5, 5}, two[3] = {2, 2, 1.9f};
+  EXPECT_EQ(cpu::slices_from_scores(all_high, 0.0f), 4);
+  EXPECT_EQ(cpu::slices_from_scores(gap, 0.0f), 2);  // slice 3 never without slice 2
+  EXPECT_EQ(cpu::slices_from_scores(none, 0.0f), 1);
+  EXPECT_EQ(cpu::slices_from_scores(two, 2.0f), 3);
+}
+
+// Utilities that grow with a token's energy and with one direction of its activation.
+void synthetic_samples(int64_t n, int32_t dim, std::vector<float>& x, std::vector<float>& y, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal;
+  std::uniform_real_distribution<float> loudness(-2.0f, 2.0f);
+  x.resize(n * dim);
+  y.resize(n * 3);
+  for (int64_t t = 0; t < n; ++t) {
+    const float scale = std::exp(loudness(rng));
+    double sq = 0.0;
+    for (int32_t i = 0; i < dim; ++i) {
+      x[t * dim + i] = scale * normal(rng);
+      sq += x[t * dim + i] * x[t * dim + i];
+    }
+    const double energy = std::log(sq / dim);
+    const double direction = x[t * dim] / std::sqrt(sq / dim);
+    for (int e = 0; e < 3; ++e) y[t * 3 + e] = static_cast<float>(energy - 2.77 * e + 0.5 * std::max(0.0, direction));
+  }
+}
+
+TEST(RouterTrainer, LearnsAUtilityDrivenByEnergyAndDirection) {
+  std::vector<float> x, y;
+  synthetic_samples(3000, 32, x, y, 5);
+  RouterTrainingOptions options;
+  options.hidden = 4;
+  options.epochs = 30;
+  const RouterFit fit = train_router(x.data(), y.data(), 3000, 32, options);
+  EXPECT_GT(fit.r2, 0.95);
+  // The runtime's router op on the f16-rounded weights agrees with the targets too.
+  const std::vector<float> scores = router_scores_of(fit.router, x.data(), 3000);
+  double mean_abs = 0.0;
+  for (size_t i = 0; i < scores.size(); ++i) mean_abs += std::fabs(scores[i] - y[i]);
+  EXPECT_LT(mean_abs / scores.size(), 0.3);
+}
+
+PlannerInput synthetic_planner(uint32_t seed) {
+  PlannerInput in;
+  in.n_layers = 3;
+  const int groups = 12;
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  for (int g = 0; g < groups; ++g) {
+    in.group_weights.push_back(1000.0 * (1 + g % 4));
+    for (int e = 0; e < 3; ++e) in.mean_utility.push_back(std::exp(-2.7 * e) * (0.5 + u(rng)));
+  }
+  in.samples = 2000;
+  for (int64_t t = 0; t < in.samples; ++t)
+    for (int g = 0; g < groups; ++g) {
+      const float token = 2.0f * u(rng);
+      for (int e = 0; e < 3; ++e) in.scores.push_back(token - 2.7f * e + 0.3f * u(rng));
+    }
+  in.router_bits = 0.05;
+  return in;
+}
+
+TEST(BudgetPlanner, EveryEntryMeetsItsBudgetOnTheSamples) {
+  const PlannerInput in = synthetic_planner(3);
+  const std::vector<MbqBudgetEntry> table = plan_budgets(in);
+  ASSERT_EQ(table.size(), 25u);  // 2.0, 2.25, ..., 8.0
+  for (size_t i = 0; i < table.size(); ++i) {
+    const MbqBudgetEntry& e = table[i];
+    EXPECT_FLOAT_EQ(e.budget_bits, 2.0f + 0.25f * i);
+    ASSERT_EQ(e.fixed_slices.size(), 12u);
+    EXPECT_NEAR(fixed_bits(in, e.fixed_slices), e.budget_bits, 0.5) << e.budget_bits;
+    if (e.thresholds.empty()) continue;
+    ASSERT_EQ(e.thresholds.size(), 12u);
+    EXPECT_NEAR(routed_bits(in, e.thresholds[0]), e.budget_bits, 0.02) << e.budget_bits;
+    EXPECT_NEAR(e.calibration_bits, e.budget_bits, 0.02);
+  }
+  // The ends have nothing to route: one slice everywhere, every slice everywhere.
+  EXPECT_TRUE(table.front().thresholds.empty());
+  EXPECT_TRUE(table.back().thresholds.empty());
+  for (uint8_t k : table.front().fixed_slices) EXPECT_EQ(k, 1);
+  for (uint8_t k : table.back().fixed_slices) EXPECT_EQ(k, 4);
+  // Budgets between: routed (router cost 0.05 bits is below 0.25).
+  for (size_t i = 1; i + 1 < table.size(); ++i) EXPECT_FALSE(table[i].thresholds.empty()) << i;
+}
+
+TEST(BudgetPlanner, RoutedBitsFallAsTheThresholdRises) {
+  const PlannerInput in = synthetic_planner(4);
+  double previous = 1e9;
+  for (float threshold = -8.0f; threshold <= 4.0f; threshold += 0.5f) {
+    const double bits = routed_bits(in, threshold);
+    EXPECT_LE(bits, previous + 1e-12);
+    previous = bits;
+  }
+}
+
+}  // namespace
+}  // namespace mobiq
