@@ -15,6 +15,7 @@
 #include "runtime/engine/session.h"
 #include "runtime/model/model.h"
 #include "tests/support/shared_data.h"
+#include "tools/quantizer/calibration/activation_collector.h"
 #include "tools/quantizer/calibration/calibrator.h"
 
 namespace mobiq {
@@ -38,6 +39,9 @@ class Routing : public ::testing::Test {
     o.samples_per_window = kWindow;  // every token: the thresholds are set on exactly these windows
     o.sensitivity_windows = 1;
     o.router_epochs = 10;
+    // Statistics for three layers at a time: two passes over the text, as a large model would take.
+    o.statistics_budget_bytes = 3 * ActivationCollector::hessian_bytes_per_layer({.hidden_size = 384,
+        .intermediate_size = 1024, .n_heads = 6, .head_dim = 64});
     const Status s = calibrate_hf_to_mbq(o);
     ASSERT_TRUE(s.ok()) << s.to_string();
   }

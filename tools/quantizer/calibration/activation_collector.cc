@@ -5,13 +5,32 @@
 
 namespace mobiq {
 
-ActivationCollector::ActivationCollector(const ModelConfig& config, int32_t samples_per_window, uint64_t seed,
-                                         ThreadPool& pool)
-    : samples_per_window_(samples_per_window), rng_(seed), pool_(pool), groups_(config.n_layers * kLinearGroups) {
-  const int64_t dims[kLinearGroups] = {config.hidden_size, config.q_dim(), config.hidden_size, config.intermediate_size};
-  for (int layer = 0; layer < config.n_layers; ++layer)
+namespace {
+
+std::array<int64_t, kLinearGroups> group_dims(const ModelConfig& c) {
+  return {c.hidden_size, c.q_dim(), c.hidden_size, c.intermediate_size};
+}
+
+}  // namespace
+
+int64_t ActivationCollector::hessian_bytes_per_layer(const ModelConfig& config) {
+  int64_t bytes = 0;
+  for (int64_t dim : group_dims(config)) bytes += dim * dim * static_cast<int64_t>(sizeof(double));
+  return bytes;
+}
+
+ActivationCollector::ActivationCollector(const ModelConfig& config, int32_t first_layer, int32_t end_layer,
+                                         int32_t samples_per_window, uint64_t seed, ThreadPool& pool)
+    : first_layer_(first_layer),
+      end_layer_(end_layer),
+      samples_per_window_(samples_per_window),
+      rng_(seed),
+      pool_(pool),
+      groups_((end_layer - first_layer) * kLinearGroups) {
+  const auto dims = group_dims(config);
+  for (int layer = first_layer; layer < end_layer; ++layer)
     for (int g = 0; g < kLinearGroups; ++g) {
-      GroupActivations& a = groups_[layer * kLinearGroups + g];
+      GroupActivations& a = groups_[(layer - first_layer) * kLinearGroups + g];
       a.dim = dims[g];
       a.hessian.assign(a.dim * a.dim, 0.0);
     }
@@ -28,6 +47,7 @@ void ActivationCollector::begin_window(int64_t tokens) {
 }
 
 void ActivationCollector::observe(int layer, LinearGroup group, const float* x, int64_t n, int64_t dim) {
+  if (layer < first_layer_ || layer >= end_layer_) return;
   GroupActivations& a = at(layer, group);
   for (int64_t p : positions_)
     if (p < n) a.samples.insert(a.samples.end(), x + p * dim, x + (p + 1) * dim);

@@ -1,7 +1,8 @@
 // Collects, from forward passes over calibration windows, what the calibrator needs per layer and
 // group of linears sharing an input: H = sum over tokens of x x^T ([in][in], double) for the slices,
 // and a sample of token activations ([samples][in]) for the routers. Sampled positions are the same
-// for every layer and group of a window, so a token's samples line up across the model.
+// for every layer and group of a window, so a token's samples line up across the model; a collector
+// covers a range of layers, so a large model's statistics can be gathered a few layers at a time.
 #pragma once
 
 #include <array>
@@ -24,21 +25,30 @@ struct GroupActivations {
 
 class ActivationCollector final : public ActivationObserver {
  public:
-  ActivationCollector(const ModelConfig& config, int32_t samples_per_window, uint64_t seed, ThreadPool& pool);
+  // Layers [first_layer, end_layer); positions drawn from `seed` (the same for every range).
+  ActivationCollector(const ModelConfig& config, int32_t first_layer, int32_t end_layer, int32_t samples_per_window,
+                      uint64_t seed, ThreadPool& pool);
+
+  // Bytes of statistics one layer needs (its H matrices), to plan ranges under a memory budget.
+  static int64_t hessian_bytes_per_layer(const ModelConfig& config);
 
   // Picks the sampled positions of the next window of `tokens` tokens.
   void begin_window(int64_t tokens);
   void observe(int layer, LinearGroup group, const float* x, int64_t n, int64_t dim) override;
 
-  GroupActivations& at(int layer, LinearGroup group) { return groups_[layer * kLinearGroups + static_cast<int>(group)]; }
+  GroupActivations& at(int layer, LinearGroup group) {
+    return groups_[(layer - first_layer_) * kLinearGroups + static_cast<int>(group)];
+  }
   int64_t sample_count() const { return sample_count_; }
   int64_t token_count() const { return token_count_; }
 
  private:
+  int32_t first_layer_;
+  int32_t end_layer_;
   int32_t samples_per_window_;
   std::mt19937_64 rng_;
   ThreadPool& pool_;
-  std::vector<GroupActivations> groups_;  // [n_layers * kLinearGroups]
+  std::vector<GroupActivations> groups_;  // [(end_layer - first_layer) * kLinearGroups]
   std::vector<int64_t> positions_;        // sampled positions of the current window
   std::vector<float> transposed_;         // [dim][tokens] scratch for the x^T x product
   std::vector<float> product_;            // [dim][dim]

@@ -37,6 +37,12 @@ constexpr Linear kLinears[kProjectionsPerLayer] = {
     {&LayerWeights::gate, LinearGroup::kGateUp}, {&LayerWeights::up, LinearGroup::kGateUp},
     {&LayerWeights::down, LinearGroup::kDown}};
 
+// A group's sampled token activations, kept for its router after its statistics are freed.
+struct GroupSamples {
+  int64_t dim = 0;
+  std::vector<float> values;  // [samples][dim]
+};
+
 class Clock {
  public:
   double seconds() const {
@@ -124,39 +130,48 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
     return invalid_argument(o.calib_path + ": " + std::to_string(tokens.size()) + " tokens, fewer than one window of " +
                             std::to_string(o.window_tokens));
 
-  // 1. Activations of the unquantized model.
+  // 1-2. Activation statistics and calibrated slices, a range of layers per pass over the text.
   ThreadPool pool(o.threads);
-  ActivationCollector collector(config, o.samples_per_window, o.seed, pool);
-  {
-    MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor, cpu_executor(fp, o.window_tokens, o.threads));
-    std::vector<float> logits(config.vocab_size);
+  MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Executor> fp_executor, cpu_executor(fp, o.window_tokens, o.threads));
+  const int64_t groups = static_cast<int64_t>(config.n_layers) * kLinearGroups;
+  std::vector<GroupSamples> samples(groups);
+  CalibratedContent content;
+  content.linears.resize(static_cast<size_t>(config.n_layers) * kProjectionsPerLayer);
+  std::vector<std::vector<float>> originals(content.linears.size());
+  const int32_t layers_per_pass = static_cast<int32_t>(std::clamp<int64_t>(
+      o.statistics_budget_bytes / ActivationCollector::hessian_bytes_per_layer(config), 1, config.n_layers));
+  std::vector<float> logits(config.vocab_size);
+  for (int32_t first = 0; first < config.n_layers; first += layers_per_pass) {
+    const int32_t end = std::min(config.n_layers, first + layers_per_pass);
+    ActivationCollector collector(config, first, end, o.samples_per_window, o.seed, pool);
     for (int32_t w = 0; w < windows; ++w) {
-      MOBIQ_RETURN_IF_ERROR(executor->truncate(0));
+      MOBIQ_RETURN_IF_ERROR(fp_executor->truncate(0));
       collector.begin_window(o.window_tokens);
       ForwardRequest request;
       request.tokens = std::span<const int32_t>(tokens.data() + static_cast<int64_t>(w) * o.window_tokens, o.window_tokens);
       request.observer = &collector;
-      MOBIQ_RETURN_IF_ERROR(executor->forward(request, logits.data()));
+      MOBIQ_RETURN_IF_ERROR(fp_executor->forward(request, logits.data()));
       report(o, clock, "activations", w + 1, windows);
     }
-  }
-
-  // 2. Calibrated slices, one linear at a time.
-  CalibratedContent content;
-  content.linears.resize(static_cast<size_t>(config.n_layers) * kProjectionsPerLayer);
-  std::vector<std::vector<float>> originals(content.linears.size());
-  for (int32_t layer = 0; layer < config.n_layers; ++layer) {
-    for (int p = 0; p < kProjectionsPerLayer; ++p) {
-      const size_t index = static_cast<size_t>(layer) * kProjectionsPerLayer + p;
-      const DenseTensor& dense = (fp.weights().layers[layer].*kLinears[p].member).dense;
-      originals[index] = to_f32(dense);
-      const GroupActivations& acts = collector.at(layer, kLinears[p].group);
-      auto q = quantize_calibrated(originals[index].data(), dense.rows, dense.cols, acts.hessian.data(), o.linear);
-      if (!q.ok()) return q.status().with_context("layer " + std::to_string(layer) + " linear " + std::to_string(p));
-      content.linears[index] = std::move(q).value();
+    for (int32_t layer = first; layer < end; ++layer) {
+      for (int p = 0; p < kProjectionsPerLayer; ++p) {
+        const size_t index = static_cast<size_t>(layer) * kProjectionsPerLayer + p;
+        const DenseTensor& dense = (fp.weights().layers[layer].*kLinears[p].member).dense;
+        originals[index] = to_f32(dense);
+        const GroupActivations& acts = collector.at(layer, kLinears[p].group);
+        auto q = quantize_calibrated(originals[index].data(), dense.rows, dense.cols, acts.hessian.data(), o.linear);
+        if (!q.ok()) return q.status().with_context("layer " + std::to_string(layer) + " linear " + std::to_string(p));
+        content.linears[index] = std::move(q).value();
+      }
+      for (int g = 0; g < kLinearGroups; ++g) {
+        GroupActivations& acts = collector.at(layer, static_cast<LinearGroup>(g));
+        samples[layer * kLinearGroups + g] = {acts.dim, std::move(acts.samples)};
+      }
+      report(o, clock, "slices", layer + 1, config.n_layers);
     }
-    report(o, clock, "slices", layer + 1, config.n_layers);
   }
+  fp_executor.reset();
+  const int64_t n = static_cast<int64_t>(samples.front().values.size()) / samples.front().dim;
 
   // The calibrated model in memory: the checkpoint's dense tensors, the new slices.
   ModelWeights weights = fp.weights();
@@ -170,10 +185,8 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
   MOBIQ_ASSIGN_OR_RETURN(Tokenizer tokenizer,
                          Tokenizer::from_hf_json(checkpoint.tokenizer_json(), checkpoint.tokenizer_config_json()));
   const Model quantized(config, std::move(weights), std::move(tokenizer), nullptr, kMaxPlanes, "");
-  const int64_t groups = static_cast<int64_t>(config.n_layers) * kLinearGroups;
 
   // 3. Sensitivity: the loss increase per unit of output error when one group alone reads its base slice.
-  const int64_t n = collector.sample_count();
   std::vector<std::vector<double>> errors(groups);  // [group][sample][k]
   std::vector<double> group_weights(groups, 0.0);
   for (int32_t layer = 0; layer < config.n_layers; ++layer)
@@ -187,8 +200,8 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
           quantized_of_group.push_back(&content.linears[index]);
           group_weights[layer * kLinearGroups + g] += static_cast<double>(content.linears[index].out) * content.linears[index].in;
         }
-      group_errors(originals_of_group, quantized_of_group, collector.at(layer, static_cast<LinearGroup>(g)).samples.data(), n,
-                   pool, errors[layer * kLinearGroups + g]);
+      group_errors(originals_of_group, quantized_of_group, samples[layer * kLinearGroups + g].values.data(), n, pool,
+                   errors[layer * kLinearGroups + g]);
     }
   originals.clear();
 
@@ -250,12 +263,12 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
         planner.mean_utility[g * kResidualPlanes + e] += gain / static_cast<double>(n);
         targets[t * kResidualPlanes + e] = static_cast<float>(std::log(std::max(gain, 1e-30)));
       }
-    const GroupActivations& acts = collector.at(static_cast<int>(g / kLinearGroups), static_cast<LinearGroup>(g % kLinearGroups));
+    const GroupSamples& acts = samples[g];
     training.seed = o.seed + static_cast<uint64_t>(g);
-    RouterFit fit = train_router(acts.samples.data(), targets.data(), n, static_cast<int32_t>(acts.dim), training);
+    RouterFit fit = train_router(acts.values.data(), targets.data(), n, static_cast<int32_t>(acts.dim), training);
     fit.router.layer = static_cast<int32_t>(g / kLinearGroups);
     fit.router.group = static_cast<LinearGroup>(g % kLinearGroups);
-    const std::vector<float> scores = router_scores_of(fit.router, acts.samples.data(), n);
+    const std::vector<float> scores = router_scores_of(fit.router, acts.values.data(), n);
     for (int64_t t = 0; t < n; ++t)
       std::copy_n(scores.data() + t * kResidualPlanes, kResidualPlanes,
                   planner.scores.data() + (t * groups + g) * kResidualPlanes);

@@ -1,8 +1,10 @@
 // `mobiq quantize --calib`: one calibration producing one elastic file. From an unquantized Hugging
 // Face checkpoint and a calibration text it
 //  1. runs the unquantized model over the text's windows, collecting per layer and group of linears
-//     sharing an input H = sum x x^T and a sample of token activations (activation_collector.h);
-//  2. quantizes every linear into calibrated nested slices (calibrated_linear.h);
+//     sharing an input H = sum x x^T and a sample of token activations (activation_collector.h), a
+//     range of layers per pass so the statistics stay within a memory budget;
+//  2. quantizes every linear into calibrated nested slices (calibrated_linear.h), each range's as soon
+//     as its statistics are in, then frees them;
 //  3. measures each group's sensitivity: the loss increase per unit of output error when that group
 //     alone drops to its base slice;
 //  4. trains a router per group to predict, per token, each residual slice's utility (loss reduction
@@ -41,6 +43,9 @@ struct CalibrateOptions {
   int32_t router_epochs = 40;
   uint64_t seed = 0;
   int32_t threads = 0;
+  // Activation statistics (H matrices, 8 bytes * in^2 per linear input) are gathered for as many
+  // layers at a time as fit this budget; a large model takes several passes over the text.
+  int64_t statistics_budget_bytes = int64_t{4} << 30;
   CalibratedLinearOptions linear;
   std::function<void(const CalibrationProgress&)> progress;
 };
