@@ -4,7 +4,10 @@
 #pragma once
 
 #include <mutex>
+#include <string>
 #include <unordered_set>
+
+#include "runtime/capi/errors.h"
 
 namespace mobiq::capi {
 
@@ -43,5 +46,19 @@ class LiveHandles {
   std::mutex mutex_;
   std::unordered_set<Handle*> handles_;
 };
+
+// The body of a *_close function: a null or no-longer-live handle is an error; otherwise only the
+// caller that removed it from the live set frees it, so two racing closes cannot double-free, and no
+// with() (request_stop) can reach it afterwards.
+template <typename Handle>
+mobiq_status close_live_handle(Handle* handle, const char* function, const char* what) {
+  return guarded(function, [&] {
+    if (handle == nullptr) return fail(ErrorCode::kInvalidArgument, function, std::string("null ") + what + " handle");
+    if (!LiveHandles<Handle>::instance().remove(handle))
+      return fail(ErrorCode::kInvalidArgument, function, std::string(what) + " handle is closed or was never opened");
+    delete handle;
+    return MOBIQ_OK;
+  });
+}
 
 }  // namespace mobiq::capi

@@ -10,6 +10,7 @@ using mobiq::capi::check_handle;
 using mobiq::capi::check_out;
 using mobiq::capi::fail;
 using mobiq::capi::guarded;
+using mobiq::capi::close_live_handle;
 using mobiq::capi::LiveHandles;
 
 extern "C" {
@@ -51,15 +52,7 @@ mobiq_status mobiq_model_open(const char* path, const mobiq_model_options* optio
 }
 
 mobiq_status mobiq_model_close(mobiq_model* model) {
-  constexpr const char* kFn = "mobiq_model_close";
-  return guarded(kFn, [&] {
-    if (model == nullptr) return fail(ErrorCode::kInvalidArgument, kFn, "null model handle");
-    // Only the caller that removes the handle frees it, so two racing closes cannot double-free.
-    if (!LiveHandles<mobiq_model>::instance().remove(model))
-      return fail(ErrorCode::kInvalidArgument, kFn, "model handle is closed or was never opened");
-    delete model;
-    return MOBIQ_OK;
-  });
+  return close_live_handle(model, "mobiq_model_close", "model");
 }
 
 mobiq_status mobiq_model_get_info(const mobiq_model* model, mobiq_model_info* out_info) {

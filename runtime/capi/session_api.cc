@@ -12,6 +12,7 @@ using mobiq::capi::check_handle;
 using mobiq::capi::check_out;
 using mobiq::capi::fail;
 using mobiq::capi::guarded;
+using mobiq::capi::close_live_handle;
 using mobiq::capi::LiveHandles;
 
 namespace {
@@ -71,15 +72,7 @@ mobiq_status mobiq_session_create(mobiq_model* model, const mobiq_session_option
 }
 
 mobiq_status mobiq_session_close(mobiq_session* session) {
-  constexpr const char* kFn = "mobiq_session_close";
-  return guarded(kFn, [&] {
-    if (session == nullptr) return fail(ErrorCode::kInvalidArgument, kFn, "null session handle");
-    // After remove() no request_stop can reach the handle (it runs under the same lock).
-    if (!LiveHandles<mobiq_session>::instance().remove(session))
-      return fail(ErrorCode::kInvalidArgument, kFn, "session handle is closed or was never opened");
-    delete session;
-    return MOBIQ_OK;
-  });
+  return close_live_handle(session, "mobiq_session_close", "session");
 }
 
 mobiq_status mobiq_session_set_budget_bits(mobiq_session* session, double bits) {

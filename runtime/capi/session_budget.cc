@@ -1,18 +1,10 @@
 #include "runtime/capi/session_budget.h"
 
 #include <cmath>
-#include <cstdio>
+
+#include "runtime/engine/precision.h"
 
 namespace mobiq {
-namespace {
-
-std::string bits_text(double bits) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", bits);
-  return text;
-}
-
-}  // namespace
 
 SessionBudget::SessionBudget(const Model& model)
     : model_(model),
@@ -25,7 +17,7 @@ Status SessionBudget::set_fixed(Session& session, double bits, std::string reaso
   if (std::isnan(bits)) return invalid_argument("budget is NaN");
   const double max_bits = 2.0 * max_slices;
   if (bits < 2.0 || bits > max_bits)
-    return out_of_range("budget " + bits_text(bits) + " bits outside 2.." + bits_text(max_bits));
+    return out_of_range("budget " + format_bits(bits) + " bits outside " + format_bits(2.0) + ".." + format_bits(max_bits));
   MOBIQ_RETURN_IF_ERROR(residency_.set_resident(max_slices));
   MOBIQ_RETURN_IF_ERROR(session.set_slice_cap(max_slices));
   MOBIQ_RETURN_IF_ERROR(session.set_budget_bits(bits));

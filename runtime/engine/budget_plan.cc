@@ -2,18 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
+
+#include "runtime/engine/precision.h"
 
 namespace mobiq {
-namespace {
-
-std::string format_bits(double bits) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.2f", bits);
-  return text;
-}
-
-}  // namespace
 
 SlicePlan BudgetPlanChoice::plan() const {
   SlicePlan p;
@@ -30,7 +22,7 @@ Result<BudgetPlanChoice> BudgetPlanner::choose(double bits, Routing routing, uin
   const double max_bits = 2.0 * max_slices_;
   if (max_slices_ < 1) return unsupported("an unquantized model has no precision budget");
   if (!(bits >= 2.0 && bits <= max_bits))
-    return invalid_argument("budget " + format_bits(bits) + " bits outside 2.." + format_bits(max_bits));
+    return invalid_argument("budget " + format_bits(bits) + " bits outside " + format_bits(2.0) + ".." + format_bits(max_bits));
   BudgetPlanChoice c;
   if (routing == Routing::kRandom) {
     c.mode_ = SlicePlan::Mode::kRandom;

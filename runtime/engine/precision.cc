@@ -1,6 +1,14 @@
 #include "runtime/engine/precision.h"
 
+#include <cstdio>
+
 namespace mobiq {
+
+std::string format_bits(double bits) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f", bits);
+  return text;
+}
 
 int64_t sliced_weight_count(const ModelWeights& weights) {
   int64_t total = 0;

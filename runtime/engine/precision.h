@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "backends/backend.h"
 #include "runtime/model/model_weights.h"
@@ -19,5 +20,8 @@ int64_t router_parameter_count(const ModelWeights& weights);
 // Average code bits per sliced weight per token, the routers' own parameters counted as if they
 // were sliced weights: (2 * slice-weights read + 16 * router parameters run) / (tokens * weights).
 double bits_per_weight(const ForwardStats& stats, int64_t sliced_weights);
+
+// "3.25": a budget for messages.
+std::string format_bits(double bits);
 
 }  // namespace mobiq

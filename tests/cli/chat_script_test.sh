@@ -52,7 +52,7 @@ grep '^\[budget ' "$work/err.txt" | sed -n 2p | grep -q '^\[budget 4.00 bits, fi
   fail "second status line does not show the 4-bit budget"
 grep -q '^budget: 4.00 bits (fixed: set with /budget)$' "$work/err.txt" || fail "/budget 4 not acknowledged"
 grep -q '^stats: position [0-9]*/2048 | budget 4.00 bits' "$work/err.txt" || fail "/stats output missing"
-grep -q '^mobiq: out of range: budget 9 bits outside 2..8$' "$work/err.txt" || fail "/budget 9 not refused"
+grep -q '^mobiq: out of range: budget 9.00 bits outside 2.00..8.00$' "$work/err.txt" || fail "/budget 9 not refused"
 grep -q '^mobiq: invalid argument: unknown command /no-such-command' "$work/err.txt" || fail "unknown command not refused"
 grep -q '^conversation reset$' "$work/err.txt" || fail "/reset not acknowledged"
 # After /reset the third answer starts a new conversation at the 4-bit budget it kept.

@@ -16,7 +16,7 @@ run --budget 4 || fail "--budget 4 failed"
 grep -q '^budget: 4.00 bits (fixed: set with --budget)' "$work/err.txt" || fail "--budget 4 not reported"
 
 if run --budget 9; then fail "--budget 9 accepted"; fi
-grep -q 'outside 2..8' "$work/err.txt" || fail "--budget 9: no range in the message"
+grep -q 'outside 2.00..8.00' "$work/err.txt" || fail "--budget 9: no range in the message"
 if run --budget four; then fail "--budget four accepted"; fi
 if run --budget 4 --bits 4; then fail "--budget with --bits accepted"; fi
 

@@ -8,10 +8,10 @@
 #include <filesystem>
 #include <unistd.h>
 
-#include "backends/registry.h"
 #include "runtime/engine/perplexity.h"
 #include "runtime/model/model.h"
 #include "runtime/model/safetensors.h"
+#include "tests/support/cpu_executor.h"
 #include "tests/support/shared_data.h"
 #include "tools/quantizer/hf_converter.h"
 #include "runtime/core/text_file.h"
@@ -20,17 +20,6 @@ namespace mobiq {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::unique_ptr<Executor> make_executor(const Model& model, int32_t context, int32_t batch) {
-  auto backend = make_backend("cpu", model);
-  EXPECT_TRUE(backend.ok()) << backend.status().to_string();
-  ExecutorOptions options;
-  options.context_size = context;
-  options.max_batch = batch;
-  auto executor = (*backend)->create_executor(model, options);
-  EXPECT_TRUE(executor.ok()) << executor.status().to_string();
-  return std::move(executor).value();
-}
 
 std::vector<int32_t> eval_tokens(const Model& model) {
   auto text = read_text_file(test::shared_data("eval_sotu.txt").string());
@@ -41,7 +30,7 @@ std::vector<int32_t> eval_tokens(const Model& model) {
 }
 
 double eval_perplexity(const Model& model, int slices) {
-  auto executor = make_executor(model, 512, 512);
+  auto executor = test::cpu_executor(model, 512, 512);
   PerplexityOptions options;
   options.plan.slices = slices;
   auto result = evaluate_perplexity(*executor, model, eval_tokens(model), options);
@@ -102,7 +91,7 @@ TEST_F(FixtureA, UnquantizedLogitsMatchTransformers) {
   EXPECT_EQ(std::vector<int32_t>(protocol.begin(), protocol.begin() + n), ids)
       << "the protocol's first tokens differ from the reference's";
 
-  auto executor = make_executor(model, 64, 64);
+  auto executor = test::cpu_executor(model, 64, 64);
   std::vector<float> ours(n * vocab);
   ForwardRequest request;
   request.tokens = ids;
@@ -141,8 +130,8 @@ TEST_F(FixtureA, PrefillEqualsTokenByTokenDecode) {
   for (const Model* model : {&hf, &mbq})
     for (int k : {1, 4}) {
       const int32_t vocab = model->config().vocab_size;
-      auto batched = make_executor(*model, 64, 64);
-      auto stepwise = make_executor(*model, 64, 64);
+      auto batched = test::cpu_executor(*model, 64, 64);
+      auto stepwise = test::cpu_executor(*model, 64, 64);
       std::vector<float> a(ids.size() * vocab), b(vocab);
       ForwardRequest request;
       request.tokens = ids;

@@ -7,13 +7,13 @@
 #include <cmath>
 #include <filesystem>
 
-#include "backends/registry.h"
 #include "format/mbq_reader.h"
 #include "runtime/core/text_file.h"
 #include "runtime/engine/budget_plan.h"
 #include "runtime/engine/perplexity.h"
 #include "runtime/engine/session.h"
 #include "runtime/model/model.h"
+#include "tests/support/cpu_executor.h"
 #include "tests/support/shared_data.h"
 #include "tools/quantizer/calibration/activation_collector.h"
 #include "tools/quantizer/calibration/calibrator.h"
@@ -55,16 +55,7 @@ class Routing : public ::testing::Test {
     model_ = std::make_unique<Model>(std::move(model).value());
   }
 
-  std::unique_ptr<Executor> executor(int32_t context) {
-    auto backend = make_backend("cpu", *model_);
-    EXPECT_TRUE(backend.ok());
-    ExecutorOptions options;
-    options.context_size = context;
-    options.max_batch = context;
-    auto e = (*backend)->create_executor(*model_, options);
-    EXPECT_TRUE(e.ok()) << e.status().to_string();
-    return std::move(e).value();
-  }
+  std::unique_ptr<Executor> executor(int32_t context) { return test::cpu_executor(*model_, context, context); }
 
   static fs::path path_;
   std::unique_ptr<Model> model_;
