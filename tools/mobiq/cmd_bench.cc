@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "runtime/engine/session.h"
 #include "tools/mobiq/command.h"
 #include "tools/mobiq/common.h"
 
@@ -56,6 +57,50 @@ Result<Speed> measure(Executor& executor, const std::vector<int32_t>& prompt, in
   return best;
 }
 
+struct SwitchCost {
+  double set_budget_microseconds = 0;     // one Session::set_budget_bits call
+  double switching_tokens_per_second = 0;  // decode, budget alternating between two values every token
+  double fixed_tokens_per_second = 0;      // decode at their mean, never switching
+};
+
+// What changing the budget between two tokens costs: the call itself, and decode speed when every
+// token runs at another budget than the one before, against a fixed budget in the same run.
+Result<SwitchCost> measure_switching(const Model& model, const BenchArgs& args, const std::vector<int32_t>& prompt) {
+  SessionOptions options;
+  options.backend = args.backend.name;
+  options.n_threads = args.backend.threads;
+  options.context_size = args.prompt_tokens + args.decode_tokens + 1;
+  MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::create(model, options));
+  SwitchCost cost;
+  const double low = 3.0, high = 6.0;
+  constexpr int kCalls = 2000;
+  auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < kCalls; ++i) MOBIQ_RETURN_IF_ERROR(session->set_budget_bits(i % 2 ? low : high));
+  cost.set_budget_microseconds = seconds_since(started) * 1e6 / kCalls;
+
+  for (bool switching : {false, true}) {
+    double best = 0;
+    for (int rep = 0; rep < args.repetitions; ++rep) {
+      session->reset();
+      MOBIQ_RETURN_IF_ERROR(session->set_budget_bits((low + high) / 2));
+      MOBIQ_RETURN_IF_ERROR(session->feed(prompt));
+      Sampler greedy({.temperature = 0.0f});
+      Status status;
+      int64_t step = 0;
+      started = std::chrono::steady_clock::now();
+      auto result = session->generate(args.decode_tokens, greedy, [&](int32_t, const std::string&) {
+        if (switching) status = session->set_budget_bits(++step % 2 ? low : high);
+        return status.ok();
+      });
+      if (!result.ok()) return result.status();
+      MOBIQ_RETURN_IF_ERROR(status);
+      best = std::max(best, result->tokens / seconds_since(started));
+    }
+    (switching ? cost.switching_tokens_per_second : cost.fixed_tokens_per_second) = best;
+  }
+  return cost;
+}
+
 int run_bench(const BenchArgs& args) {
   Result<Model> model = open_model(args.source);
   if (!model.ok()) return report_error(model.status());
@@ -90,9 +135,23 @@ int run_bench(const BenchArgs& args) {
       std::printf("%-7d %-5d %14.1f %7.2fx %14.1f %7.2fx\n", k, bits, speed->prefill_tokens_per_second, prefill_ratio,
                   speed->decode_tokens_per_second, decode_ratio);
   }
+  nlohmann::json switching;
+  if (model->max_slices() > 0) {
+    Result<SwitchCost> cost = measure_switching(*model, args, prompt);
+    if (!cost.ok()) return report_error(cost.status());
+    switching = {{"set_budget_microseconds", cost->set_budget_microseconds},
+                 {"switching_tokens_per_second", cost->switching_tokens_per_second},
+                 {"fixed_tokens_per_second", cost->fixed_tokens_per_second},
+                 {"ratio", cost->switching_tokens_per_second / cost->fixed_tokens_per_second}};
+    if (!args.json)
+      std::printf("budget switch: %.2f us per change; decode switching 3.0 <-> 6.0 bits every token %.1f tok/s, "
+                  "fixed 4.5 bits %.1f tok/s (%.2fx)\n",
+                  cost->set_budget_microseconds, cost->switching_tokens_per_second, cost->fixed_tokens_per_second,
+                  cost->switching_tokens_per_second / cost->fixed_tokens_per_second);
+  }
   if (args.json) {
     nlohmann::json doc = {{"prompt_tokens", args.prompt_tokens}, {"decode_tokens", args.decode_tokens},
-                          {"repetitions", args.repetitions}, {"results", rows}};
+                          {"repetitions", args.repetitions}, {"results", rows}, {"budget_switch", switching}};
     std::printf("%s\n", doc.dump(2).c_str());
   } else {
     std::printf("best of %d; prompt %d tokens, %d decode steps; ratios against %d slices\n", args.repetitions,
