@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds mobiq, converts the bundled fixture-a checkpoint to a sliced .mbq file, inspects it, and
-# generates text from it at 2, 4 and 8 bits per weight.
+# Builds mobiq, calibrates the bundled fixture-a checkpoint into one elastic .mbq file (slices,
+# routers, budget table), inspects it, and generates the same prompt at three budgets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -8,9 +8,11 @@ cmake --preset default >/dev/null
 cmake --build --preset default --target mobiq
 mobiq=build/default/tools/mobiq/mobiq
 model=build/default/fixture-a.mbq
-[ -f "$model" ] || "$mobiq" quantize --hf models/fixture-a -o "$model"
+if [ ! -f "$model" ]; then
+  "$mobiq" quantize --hf models/fixture-a --calib models/fixture-a/calib.txt --calib-windows 32 -o "$model"
+fi
 "$mobiq" inspect "$model"
-for slices in 1 2 4; do
-  echo "--- $slices slice(s), $((2 * slices)) bits per weight"
-  "$mobiq" run -m "$model" --slices "$slices" -p "The state of the Union is" -n 40 --temp 0
+for bits in 2.5 4 8; do
+  echo "--- budget $bits bits per weight"
+  "$mobiq" run -m "$model" --bits "$bits" -p "The state of the Union is" -n 40 --temp 0
 done
