@@ -69,6 +69,23 @@ int run_inspect(const InspectArgs& args) {
       {"planes", planes},
       {"routers", m.routers() ? m.routers()->size() : 0},
   };
+  if (m.routers()) {
+    uint64_t parameters = 0;
+    for (const fb::Router* r : *m.routers())
+      parameters += static_cast<uint64_t>(r->hidden()) * (r->input_dim() + 1) + 3 * (r->hidden() + 2);
+    doc["router_parameters"] = parameters;
+    doc["router_bits_per_weight"] = weights ? 16.0 * parameters / weights : 0.0;
+  }
+  if (m.budget_table()) {
+    nlohmann::json budgets = nlohmann::json::array();
+    for (const fb::BudgetEntry* e : *m.budget_table())
+      budgets.push_back({{"bits", e->budget_bits()}, {"routed", e->thresholds() != nullptr},
+                         {"calibration_bits", e->calibration_bits()}});
+    doc["budget_table"] = budgets;
+  }
+  if (const fb::Calibration* c = m.calibration())
+    doc["calibration"] = {{"method", str(c->method())}, {"dataset", str(c->dataset())}, {"windows", c->windows()},
+                          {"window_tokens", c->window_tokens()}, {"seed", c->seed()}, {"seconds", c->seconds()}};
   if (args.json) {
     std::printf("%s\n", doc.dump(2).c_str());
     return 0;
@@ -90,6 +107,25 @@ int run_inspect(const InspectArgs& args) {
     std::printf("%-7d %14llu %16.3f\n", p["slices"].get<int>(), static_cast<unsigned long long>(p["plane_bytes"].get<uint64_t>()),
                 p["bits_per_weight"].get<double>());
   std::printf("* sliced linears only, scales and zero points included\n");
+  if (doc.contains("calibration")) {
+    const auto& c = doc["calibration"];
+    std::printf("calibration: %s on %s, %d windows of %d tokens, seed %llu, %.0f s\n",
+                c["method"].get<std::string>().c_str(), c["dataset"].get<std::string>().c_str(), c["windows"].get<int>(),
+                c["window_tokens"].get<int>(), static_cast<unsigned long long>(c["seed"].get<uint64_t>()),
+                c["seconds"].get<double>());
+  }
+  if (doc.contains("router_parameters"))
+    std::printf("routers: %zu, %llu parameters (%.3f bits per weight when they run)\n",
+                static_cast<size_t>(doc["routers"].get<uint64_t>()),
+                static_cast<unsigned long long>(doc["router_parameters"].get<uint64_t>()),
+                doc["router_bits_per_weight"].get<double>());
+  if (doc.contains("budget_table")) {
+    const auto& t = doc["budget_table"];
+    int routed = 0;
+    for (const auto& e : t) routed += e["routed"].get<bool>() ? 1 : 0;
+    std::printf("budgets: %zu from %.2f to %.2f bits (%d routed, the rest fixed per-layer allocations)\n", t.size(),
+                t.front()["bits"].get<double>(), t.back()["bits"].get<double>(), routed);
+  }
   return 0;
 }
 
