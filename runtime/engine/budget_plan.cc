@@ -46,17 +46,17 @@ Result<BudgetPlanChoice> BudgetPlanner::choose(double bits, Routing routing, uin
   const bool exact = std::fabs(hi.bits - bits) < 1e-6;
   const BudgetPlan& nearest = exact || std::fabs(hi.bits - bits) <= std::fabs(bits - lo.bits) ? hi : lo;
 
-  if (routing == Routing::kFixed || nearest.thresholds.empty() && (exact || lo.thresholds.empty() || hi.thresholds.empty())) {
+  const bool interpolate = !exact && !lo.thresholds.empty() && !hi.thresholds.empty();
+  if (routing == Routing::kFixed || (!interpolate && nearest.thresholds.empty())) {
     c.mode_ = SlicePlan::Mode::kPerGroup;
     c.group_slices_ = nearest.fixed_slices;
     c.description_ = "fixed per-layer slices of the " + format_bits(nearest.bits) + "-bit entry";
     return c;
   }
   c.mode_ = SlicePlan::Mode::kRouted;
-  if (exact || lo.thresholds.empty() || hi.thresholds.empty()) {
-    const BudgetPlan& entry = nearest.thresholds.empty() ? (lo.thresholds.empty() ? hi : lo) : nearest;
-    c.thresholds_ = entry.thresholds;
-    c.description_ = "routed, thresholds of the " + format_bits(entry.bits) + "-bit entry";
+  if (!interpolate) {
+    c.thresholds_ = nearest.thresholds;
+    c.description_ = "routed, thresholds of the " + format_bits(nearest.bits) + "-bit entry";
     return c;
   }
   const double f = (bits - lo.bits) / (hi.bits - lo.bits);

@@ -28,7 +28,9 @@ TEST(Half, Bf16RoundsToNearestEven) {
   EXPECT_FLOAT_EQ(bf16_to_f32(f32_to_bf16(3.14159f)), 3.140625f);
   for (uint32_t h = 0; h < 65536; h += 7) {
     const float f = bf16_to_f32(static_cast<uint16_t>(h));
-    if (!std::isnan(f)) EXPECT_EQ(f32_to_bf16(f), h);
+    if (!std::isnan(f)) {
+      EXPECT_EQ(f32_to_bf16(f), h);
+    }
   }
 }
 

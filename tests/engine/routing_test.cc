@@ -12,6 +12,7 @@
 #include "runtime/engine/budget_plan.h"
 #include "runtime/engine/perplexity.h"
 #include "runtime/engine/session.h"
+#include "runtime/model/hf_checkpoint.h"
 #include "runtime/model/model.h"
 #include "tests/support/cpu_executor.h"
 #include "tests/support/shared_data.h"
@@ -40,8 +41,9 @@ class Routing : public ::testing::Test {
     o.sensitivity_windows = 1;
     o.router_epochs = 10;
     // Statistics for three layers at a time: two passes over the text, as a large model would take.
-    o.statistics_budget_bytes = 3 * ActivationCollector::hessian_bytes_per_layer({.hidden_size = 384,
-        .intermediate_size = 1024, .n_heads = 6, .head_dim = 64});
+    auto checkpoint = HfCheckpoint::open(o.input_dir);
+    ASSERT_TRUE(checkpoint.ok());
+    o.statistics_budget_bytes = 3 * ActivationCollector::hessian_bytes_per_layer(checkpoint->config());
     const Status s = calibrate_hf_to_mbq(o);
     ASSERT_TRUE(s.ok()) << s.to_string();
   }
