@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Cross-compiles mobiq for aarch64 Linux (Jetson, ARM boards) with Debian's cross toolchain and :arm64
-# -dev packages, then runs the unit tests under qemu-aarch64. Usage: scripts/cross-aarch64.sh [ctest args]
+# -dev packages, then runs the single-threaded test suites under qemu-aarch64. (Debian 12's
+# qemu-user 7.2 hangs creating threads on recent host kernels, so the suites that run the
+# multithreaded CPU backend are built but not run here.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
@@ -17,5 +19,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 cmake --preset linux-aarch64 >/dev/null
 cmake --build build/linux-aarch64
-# Under emulation the end-to-end suites (whole perplexity runs, calibration) take too long: unit tests only.
-ctest --test-dir build/linux-aarch64 -j2 --output-on-failure -E "FixtureA|Routing|capi_install|Perplexity" "$@"
+for suite in core/core_test tokenizer/tokenizer_test format/format_test model/model_test model/hf_model_test \
+             elastic/elastic_test quantizer/quantizer_test; do
+  echo "== $suite (aarch64, qemu)"
+  qemu-aarch64 -L /usr/aarch64-linux-gnu "build/linux-aarch64/tests/$suite" --gtest_brief=1
+done

@@ -78,6 +78,11 @@ Command add_quantize_command(CLI::App& root) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str()
       ->needs(calib);
+  app->add_option("--compensated-slices", c.linear.compensated_slices,
+                  "slices fitted with GPTQ error compensation, from the base up (finer ones round to nearest)")
+      ->check(CLI::Range(0, 4))
+      ->capture_default_str()
+      ->needs(calib);
   app->add_flag("--no-clip-search", args->no_clip_search, "min/max base ranges instead of searched clipping")->needs(calib);
   app->add_flag("--no-error-compensation", args->no_error_compensation, "round each slice to nearest instead of GPTQ")->needs(calib);
   return {app, [args] { return args->calibration.calib_path.empty() ? run_nested_rtn(*args) : run_calibrated(*args); }};

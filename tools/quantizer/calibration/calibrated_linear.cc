@@ -183,8 +183,8 @@ Result<NestedRtnLinear> quantize_calibrated(const float* w, int64_t out, int64_t
   std::vector<uint8_t> codes(out * in);
   const int64_t row_bytes = packed_row_bytes(in);
   for (int e = 0; e < kMaxPlanes; ++e) {
-    fit_slice(w, out, in, grids, e, order, options.error_compensation ? &u : nullptr, options.reach_penalty, approx,
-              codes);
+    const bool compensate = options.error_compensation && e < options.compensated_slices;
+    fit_slice(w, out, in, grids, e, order, compensate ? &u : nullptr, options.reach_penalty, approx, codes);
     q.planes[e].assign(out * row_bytes, 0);
     for (int64_t r = 0; r < out; ++r)
       for (int64_t i = 0; i < in; ++i) q.planes[e][r * row_bytes + i / 4] |= static_cast<uint8_t>(codes[r * in + i] << (2 * (i % 4)));

@@ -21,6 +21,9 @@ namespace mobiq {
 struct CalibratedLinearOptions {
   bool clip_search = true;
   bool error_compensation = true;  // GPTQ; off: round to nearest on each slice's grid
+  // Slices 0 .. compensated_slices-1 get GPTQ; finer ones round to nearest: at 6-8 bits rounding is
+  // already near lossless, and compensation there only fits the calibration text.
+  int compensated_slices = kMaxPlanes;
   double damp = 0.01;              // added to H's diagonal, as a fraction of its mean
   // Weight of the deeper slices' reach in each code choice: a code whose level leaves the original
   // weight farther away than the remaining slices can correct costs reach_penalty * (excess)^2 on
