@@ -28,7 +28,7 @@ struct CalibratedLinearOptions {
   // Weight of the deeper slices' reach in each code choice: a code whose level leaves the original
   // weight farther away than the remaining slices can correct costs reach_penalty * (excess)^2 on
   // top of GPTQ's (target - level)^2. 0: plain GPTQ per slice (best at k = 1, worst at k = 4).
-  float reach_penalty = 8.0f;
+  float reach_penalty = 32.0f;
 };
 
 // w: [out][in] f32; hessian: [in][in], sum of x x^T over calibration tokens.
