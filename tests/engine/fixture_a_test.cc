@@ -103,6 +103,8 @@ TEST_F(FixtureA, UnquantizedLogitsMatchTransformers) {
     max_diff = std::max(max_diff, std::fabs(double(ours[i]) - expected[i]));
   }
   EXPECT_LE(max_diff, 1e-3 * max_ref) << "max |ours - reference| " << max_diff << ", max |reference| " << max_ref;
+  RecordProperty("max_abs_diff", std::to_string(max_diff));
+  RecordProperty("max_abs_reference", std::to_string(max_ref));
 }
 
 TEST_F(FixtureA, UnquantizedPerplexityMatchesTransformers) {
