@@ -69,6 +69,10 @@ Command add_quantize_command(CLI::App& root) {
   app->add_option("--calib-ctx", c.window_tokens, "tokens per calibration window")->check(CLI::Range(16, 1 << 16))->capture_default_str()->needs(calib);
   app->add_option("--router-hidden", c.router_hidden, "router hidden width")->check(CLI::Range(1, 512))->capture_default_str()->needs(calib);
   app->add_option("--router-epochs", c.router_epochs, "router training epochs")->check(CLI::Range(1, 10000))->capture_default_str()->needs(calib);
+  app->add_option("--token-weight", c.token_weight, "how much routers follow each token's own utility (0..1)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str()
+      ->needs(calib);
   app->add_option("--sensitivity-windows", c.sensitivity_windows, "windows per layer-sensitivity probe")->check(CLI::Range(1, 1 << 20))->capture_default_str()->needs(calib);
   app->add_option("--samples-per-window", c.samples_per_window, "token activations kept per window for the routers")->check(CLI::Range(1, 1 << 16))->capture_default_str()->needs(calib);
   app->add_option("--seed", c.seed, "seed (sampling of router tokens, router initialisation)")->capture_default_str();

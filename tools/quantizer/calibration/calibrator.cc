@@ -256,12 +256,25 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
   int64_t router_parameters = 0;
   for (int64_t g = 0; g < groups; ++g) {
     const double per_bit = sensitivity[g] / (kBitsPerSlice * group_weights[g]);
-    std::vector<float> targets(n * kResidualPlanes);
+    // Per token: log utility, centred on the log of the group's mean utility (the level a fixed
+    // allocation sees) and with its spread across tokens shrunk by token_weight: a token's output
+    // error says how much it moves the layer, not how much that moves the loss, so the per-token
+    // part is trusted only partly.
+    std::vector<double> log_gain(n * kResidualPlanes);
+    double mean_log[kResidualPlanes] = {};
     for (int64_t t = 0; t < n; ++t)
       for (int e = 0; e < kResidualPlanes; ++e) {
         const double gain = std::max(errors[g][t * kMaxPlanes + e] - errors[g][t * kMaxPlanes + e + 1], 0.0) * per_bit;
         planner.mean_utility[g * kResidualPlanes + e] += gain / static_cast<double>(n);
-        targets[t * kResidualPlanes + e] = static_cast<float>(std::log(std::max(gain, 1e-30)));
+        log_gain[t * kResidualPlanes + e] = std::log(std::max(gain, 1e-30));
+        mean_log[e] += log_gain[t * kResidualPlanes + e] / static_cast<double>(n);
+      }
+    std::vector<float> targets(n * kResidualPlanes);
+    for (int64_t t = 0; t < n; ++t)
+      for (int e = 0; e < kResidualPlanes; ++e) {
+        const double centre = std::log(std::max(planner.mean_utility[g * kResidualPlanes + e], 1e-30));
+        targets[t * kResidualPlanes + e] =
+            static_cast<float>(centre + o.token_weight * (log_gain[t * kResidualPlanes + e] - mean_log[e]));
       }
     const GroupSamples& acts = samples[g];
     training.seed = o.seed + static_cast<uint64_t>(g);

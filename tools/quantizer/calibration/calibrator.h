@@ -41,6 +41,7 @@ struct CalibrateOptions {
   int32_t sensitivity_windows = 4;     // windows each group's sensitivity is measured on
   int32_t router_hidden = 2;           // the input energy carries most of the signal; see README
   int32_t router_epochs = 40;
+  double token_weight = 1.0;           // 0: routers see only each group's mean utility; 1: every token's own
   uint64_t seed = 0;
   int32_t threads = 0;
   // Activation statistics (H matrices, 8 bytes * in^2 per linear input) are gathered for as many
