@@ -7,6 +7,7 @@
 #include "format/mbq_reader.h"
 #include "format/mbq_tensors.h"
 #include "tests/format/synthetic_mbq.h"
+#include "tests/support/expect_config.h"
 
 namespace mobiq {
 namespace {
@@ -26,25 +27,7 @@ TEST(MbqRoundTrip, EveryFieldAndByteReadsBackEqual) {
   auto file = MbqFile::open(path);
   ASSERT_TRUE(file.ok()) << file.status().to_string();
   const ModelConfig& want = m.metadata.config;
-  const ModelConfig& got = file->config();
-  EXPECT_EQ(got.vocab_size, want.vocab_size);
-  EXPECT_EQ(got.hidden_size, want.hidden_size);
-  EXPECT_EQ(got.intermediate_size, want.intermediate_size);
-  EXPECT_EQ(got.n_layers, want.n_layers);
-  EXPECT_EQ(got.n_heads, want.n_heads);
-  EXPECT_EQ(got.n_kv_heads, want.n_kv_heads);
-  EXPECT_EQ(got.head_dim, want.head_dim);
-  EXPECT_EQ(got.rms_norm_eps, want.rms_norm_eps);
-  EXPECT_EQ(got.rope_theta, want.rope_theta);
-  EXPECT_EQ(got.rope_scaling.type, want.rope_scaling.type);
-  EXPECT_EQ(got.rope_scaling.factor, want.rope_scaling.factor);
-  EXPECT_EQ(got.rope_scaling.low_freq_factor, want.rope_scaling.low_freq_factor);
-  EXPECT_EQ(got.rope_scaling.high_freq_factor, want.rope_scaling.high_freq_factor);
-  EXPECT_EQ(got.rope_scaling.original_max_position, want.rope_scaling.original_max_position);
-  EXPECT_EQ(got.max_position, want.max_position);
-  EXPECT_EQ(got.tie_embeddings, want.tie_embeddings);
-  EXPECT_EQ(got.bos_id, want.bos_id);
-  EXPECT_EQ(got.eos_ids, want.eos_ids);
+  test::expect_same_config(file->config(), want);
 
   const fb::Model& model = file->model();
   EXPECT_EQ(model.config()->architecture()->str(), m.metadata.architecture);

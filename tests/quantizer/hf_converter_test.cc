@@ -15,6 +15,7 @@
 #include "runtime/core/half.h"
 #include "runtime/model/hf_checkpoint.h"
 #include "runtime/model/model.h"
+#include "tests/support/expect_config.h"
 #include "tests/support/shared_data.h"
 #include "tools/quantizer/nested_rtn.h"
 
@@ -76,21 +77,7 @@ TEST(HfConverter, ConvertsFixtureA) {
 
   auto file = MbqFile::open(out.string());
   ASSERT_TRUE(file.ok()) << file.status().to_string();
-  const ModelConfig& got = file->config();
-  EXPECT_EQ(got.vocab_size, want.vocab_size);
-  EXPECT_EQ(got.hidden_size, want.hidden_size);
-  EXPECT_EQ(got.intermediate_size, want.intermediate_size);
-  EXPECT_EQ(got.n_layers, want.n_layers);
-  EXPECT_EQ(got.n_heads, want.n_heads);
-  EXPECT_EQ(got.n_kv_heads, want.n_kv_heads);
-  EXPECT_EQ(got.head_dim, want.head_dim);
-  EXPECT_EQ(got.rms_norm_eps, want.rms_norm_eps);
-  EXPECT_EQ(got.rope_theta, want.rope_theta);
-  EXPECT_EQ(got.rope_scaling.type, want.rope_scaling.type);
-  EXPECT_EQ(got.max_position, want.max_position);
-  EXPECT_EQ(got.tie_embeddings, want.tie_embeddings);
-  EXPECT_EQ(got.bos_id, want.bos_id);
-  EXPECT_EQ(got.eos_ids, want.eos_ids);
+  test::expect_same_config(file->config(), want);
 
   const fb::Model& model = file->model();
   // Tied embeddings: embedding, final norm and two norms per layer; no output head.
