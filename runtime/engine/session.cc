@@ -72,7 +72,12 @@ Status Session::forward(std::span<const int32_t> tokens) {
   ForwardStats stats;
   request.stats = &stats;
   MOBIQ_RETURN_IF_ERROR(executor_->forward(request, logits_.data()));
-  stats_.bits_per_weight = model_.max_slices() > 0 ? bits_per_weight(stats, sliced_weights_) : 16.0;
+  read_since_reset_.slice_weights += stats.slice_weights;
+  read_since_reset_.router_parameters += stats.router_parameters;
+  read_since_reset_.tokens += stats.tokens;
+  const bool sliced = model_.max_slices() > 0;
+  stats_.bits_per_weight = sliced ? bits_per_weight(stats, sliced_weights_) : 16.0;
+  stats_.average_bits_per_weight = sliced ? bits_per_weight(read_since_reset_, sliced_weights_) : 16.0;
   return Status::Ok();
 }
 
@@ -123,6 +128,7 @@ void Session::reset() {
 
 void Session::reset_stats() {
   const double bits = stats_.bits_per_weight;
+  read_since_reset_ = {};
   stats_ = {};
   stats_.bits_per_weight = bits;
 }

@@ -36,6 +36,7 @@ struct SessionStats {
   double prompt_seconds = 0.0;
   double generate_seconds = 0.0;
   double bits_per_weight = 0.0;    // bits per sliced weight the last forward pass read, routers counted (16 when dense)
+  double average_bits_per_weight = 0.0;  // the same over every token since the last reset_stats()
   int32_t position = 0;            // cache positions filled
   double prompt_tokens_per_second() const { return prompt_seconds > 0 ? prompt_tokens / prompt_seconds : 0.0; }
   double tokens_per_second() const { return generate_seconds > 0 ? generated_tokens / generate_seconds : 0.0; }
@@ -92,6 +93,7 @@ class Session {
   int64_t sliced_weights_ = 0;  // weights in the model's sliced linears, for bits per weight
   std::vector<float> logits_;  // [vocab] of the last token fed
   SessionStats stats_;
+  ForwardStats read_since_reset_;  // what every forward pass since reset_stats() read
 };
 
 }  // namespace mobiq

@@ -154,6 +154,8 @@ TEST_F(Routing, SessionReportsTheBitsItUsedAndHonoursTheSliceCap) {
   ASSERT_TRUE((*session)->set_slice_cap(2).ok());
   ASSERT_TRUE((*session)->feed(*prompt).ok());
   EXPECT_DOUBLE_EQ((*session)->stats().bits_per_weight, 4.0);  // budget 8, two planes resident
+  // Three equal feeds at about 3, exactly 8 and exactly 4 bits: the average is their mean.
+  EXPECT_NEAR((*session)->stats().average_bits_per_weight, (at_three + 8.0 + 4.0) / 3.0, 1e-9);
   EXPECT_EQ((*session)->set_slice_cap(5).code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ((*session)->set_budget_bits(8.5).code(), ErrorCode::kInvalidArgument);
 }

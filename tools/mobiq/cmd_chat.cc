@@ -181,7 +181,7 @@ class Chat {
     const char* plain = interactive_ ? "\033[0m" : "";
     std::fprintf(stderr, "%s[budget %.2f bits, %s: %s | %.2f bits/weight | %lld tokens, %.1f tok/s]%s\n", dim,
                  session_.budget_bits(), budget_.is_auto() ? "auto" : "fixed", budget_.reason().c_str(),
-                 stats.bits_per_weight, static_cast<long long>(stats.generated_tokens), stats.tokens_per_second(),
+                 stats.average_bits_per_weight, static_cast<long long>(stats.generated_tokens), stats.tokens_per_second(),
                  plain);
   }
 
@@ -191,7 +191,7 @@ class Chat {
                  "stats: position %d/%d | budget %.2f bits (%s: %s) | %.2f bits/weight | %d planes resident, "
                  "%.1f MiB | last answer %lld tokens at %.1f tok/s, prompt %lld tokens at %.1f tok/s | %s format, %s\n",
                  stats.position, args_.context_size, session_.budget_bits(), budget_.is_auto() ? "auto" : "fixed",
-                 budget_.reason().c_str(), stats.bits_per_weight, budget_.residency().resident(),
+                 budget_.reason().c_str(), stats.average_bits_per_weight, budget_.residency().resident(),
                  static_cast<double>(budget_.residency().resident_bytes()) / (1024.0 * 1024.0),
                  static_cast<long long>(stats.generated_tokens), stats.tokens_per_second(),
                  static_cast<long long>(stats.prompt_tokens), stats.prompt_tokens_per_second(),

@@ -65,7 +65,7 @@ int run_generate(RunArgs& args) {
   if (!budget_error.ok()) return report_error(budget_error);
   const SessionStats stats = (*session)->stats();
   char bits_used[32];
-  std::snprintf(bits_used, sizeof bits_used, "%.2f bits/weight used", stats.bits_per_weight);
+  std::snprintf(bits_used, sizeof bits_used, "%.2f bits/weight used on average", stats.average_bits_per_weight);
   const std::string precision = model->max_slices() > 0 ? std::string(bits_used) : std::string("unquantized");
   std::fprintf(stderr, "prompt: %lld tokens, %.1f tok/s | generated: %lld tokens, %.1f tok/s | %s | %s\n",
                static_cast<long long>(stats.prompt_tokens), stats.prompt_tokens_per_second(),
