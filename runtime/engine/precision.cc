@@ -18,13 +18,6 @@ int64_t sliced_weight_count(const ModelWeights& weights) {
   return total;
 }
 
-int64_t router_parameter_count(const ModelWeights& weights) {
-  int64_t total = 0;
-  for (const LayerWeights& layer : weights.layers)
-    for (const RouterWeights& router : layer.routers) total += router.parameters();
-  return total;
-}
-
 double bits_per_weight(const ForwardStats& stats, int64_t sliced_weights) {
   if (stats.tokens == 0 || sliced_weights == 0) return 0.0;
   return (kBitsPerSlice * stats.slice_weights + kRouterParameterBits * stats.router_parameters) /

@@ -14,8 +14,6 @@ inline constexpr double kRouterParameterBits = 16.0;  // routers are stored as f
 
 // Weights in the model's sliced linears (0 for a dense model).
 int64_t sliced_weight_count(const ModelWeights& weights);
-// Router parameters one token evaluates when every router runs.
-int64_t router_parameter_count(const ModelWeights& weights);
 
 // Average code bits per sliced weight per token, the routers' own parameters counted as if they
 // were sliced weights: (2 * slice-weights read + 16 * router parameters run) / (tokens * weights).

@@ -11,6 +11,8 @@
 namespace mobiq {
 namespace {
 
+using test::encode;
+
 using test::GgufBuilder;
 
 const std::string kSp = "\xE2\x96\x81";  // ▁
@@ -56,15 +58,6 @@ struct SpmVocab {
         .build();
   }
 };
-
-std::vector<int32_t> encode(const Tokenizer& t, std::string_view text, bool bos = false, bool special = false) {
-  EncodeOptions options;
-  options.add_bos = bos;
-  options.parse_special = special;
-  auto ids = t.encode(text, options);
-  EXPECT_TRUE(ids.ok()) << ids.status().to_string();
-  return ids.ok() ? *ids : std::vector<int32_t>{};
-}
 
 TEST(GgufSpm, MergesByScore) {
   auto t = from_bytes(SpmVocab().build());

@@ -11,17 +11,10 @@
 namespace mobiq {
 namespace {
 
+using test::encode;
+
 using json = nlohmann::json;
 const std::string kSp = "\xE2\x96\x81";  // ▁
-
-std::vector<int32_t> encode(const Tokenizer& t, std::string_view text, bool bos = false, bool special = false) {
-  EncodeOptions options;
-  options.add_bos = bos;
-  options.parse_special = special;
-  auto ids = t.encode(text, options);
-  EXPECT_TRUE(ids.ok()) << ids.status().to_string();
-  return ids.ok() ? *ids : std::vector<int32_t>{};
-}
 
 // GPT-2 style: byte characters 0..255 (id = byte), merged tokens from 256, then added tokens.
 json byte_level_json(const std::vector<std::pair<std::string, std::string>>& merges) {

@@ -104,7 +104,7 @@ Result<SwitchCost> measure_switching(const Model& model, const BenchArgs& args, 
 int run_bench(const BenchArgs& args) {
   Result<Model> model = open_model(args.source);
   if (!model.ok()) return report_error(model.status());
-  Result<std::vector<int32_t>> slices = resolve_slices(*model, args.slices, {});
+  Result<std::vector<int32_t>> slices = resolve_slices(*model, args.slices);
   if (!slices.ok()) return report_error(slices.status());
   std::vector<int32_t> order = *slices;
   std::sort(order.begin(), order.end(), std::greater<>());  // the baseline (most slices) first

@@ -53,12 +53,8 @@ Result<std::vector<Run>> plan_runs(const Model& model, const PerplexityArgs& arg
     return runs;
   }
   if (args.bits.empty()) {
-    std::vector<int32_t> counts = args.slices;
-    if (counts.empty())
-      for (int k = 1; k <= model.max_slices(); ++k) counts.push_back(k);
+    MOBIQ_ASSIGN_OR_RETURN(const std::vector<int32_t> counts, resolve_slices(model, args.slices));
     for (int32_t k : counts) {
-      if (k < 1 || k > model.max_slices())
-        return invalid_argument("slice count " + std::to_string(k) + " outside 1.." + std::to_string(model.max_slices()));
       Run run{"uniform", 2.0 * k, {}, {}};
       run.plan.slices = k;
       runs.push_back(run);

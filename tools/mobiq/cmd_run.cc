@@ -1,6 +1,7 @@
 // mobiq run: generate a continuation of a prompt, streaming it to stdout; speed on stderr.
 #include <cstdio>
 
+#include "runtime/engine/precision.h"
 #include "runtime/engine/session.h"
 #include "tools/mobiq/budget_options.h"
 #include "tools/mobiq/command.h"
@@ -64,9 +65,9 @@ int run_generate(RunArgs& args) {
   if (!result.ok()) return report_error(result.status());
   if (!budget_error.ok()) return report_error(budget_error);
   const SessionStats stats = (*session)->stats();
-  char bits_used[32];
-  std::snprintf(bits_used, sizeof bits_used, "%.2f bits/weight used on average", stats.average_bits_per_weight);
-  const std::string precision = model->max_slices() > 0 ? std::string(bits_used) : std::string("unquantized");
+  const std::string precision = model->max_slices() > 0
+                                    ? format_bits(stats.average_bits_per_weight) + " bits/weight used on average"
+                                    : std::string("unquantized");
   std::fprintf(stderr, "prompt: %lld tokens, %.1f tok/s | generated: %lld tokens, %.1f tok/s | %s | %s\n",
                static_cast<long long>(stats.prompt_tokens), stats.prompt_tokens_per_second(),
                static_cast<long long>(stats.generated_tokens), stats.tokens_per_second(), precision.c_str(),

@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <cmath>
 #include <cstdio>
 
 #include "backends/registry.h"
@@ -40,17 +39,9 @@ Result<std::unique_ptr<Executor>> create_executor(const Model& model, const Back
   return backend->create_executor(model, options);
 }
 
-Result<std::vector<int32_t>> resolve_slices(const Model& model, const std::vector<int32_t>& slices,
-                                            const std::vector<double>& bits) {
+Result<std::vector<int32_t>> resolve_slices(const Model& model, const std::vector<int32_t>& slices) {
   const int max_slices = model.max_slices();
   std::vector<int32_t> out = slices;
-  for (double b : bits) {
-    const double k = b / 2.0;
-    if (k != std::floor(k) || k < 1 || k > 4)
-      return invalid_argument("--bits " + std::to_string(b) +
-                              ": this model runs uniform slice counts only, so bits must be 2, 4, 6 or 8");
-    out.push_back(static_cast<int32_t>(k));
-  }
   if (max_slices == 0) {
     if (!out.empty()) return invalid_argument("--slices/--bits need a sliced .mbq model; --hf runs unquantized");
     return std::vector<int32_t>{4};

@@ -32,10 +32,9 @@ void add_backend_options(CLI::App& app, BackendChoice& choice);
 Result<std::unique_ptr<Executor>> create_executor(const Model& model, const BackendChoice& choice,
                                                   int32_t context_size, int32_t max_batch);
 
-// Slice counts from "--slices 1,2" or "--bits 2,4" (2 bits per slice). Empty lists: every slice count
-// the model holds (one pass, dense, for an unquantized checkpoint).
-Result<std::vector<int32_t>> resolve_slices(const Model& model, const std::vector<int32_t>& slices,
-                                            const std::vector<double>& bits);
+// Slice counts from "--slices 1,2"; an empty list: every slice count the model holds (one pass,
+// dense, for an unquantized checkpoint).
+Result<std::vector<int32_t>> resolve_slices(const Model& model, const std::vector<int32_t>& slices);
 
 // "mobiq: <status>" on stderr; returns the exit status for that error.
 int report_error(const Status& status);

@@ -42,8 +42,6 @@ void ActivationCollector::begin_window(int64_t tokens) {
   std::shuffle(all.begin(), all.end(), rng_);
   positions_.assign(all.begin(), all.begin() + std::min<int64_t>(samples_per_window_, tokens));
   std::sort(positions_.begin(), positions_.end());
-  sample_count_ += static_cast<int64_t>(positions_.size());
-  token_count_ += tokens;
 }
 
 void ActivationCollector::observe(int layer, LinearGroup group, const float* x, int64_t n, int64_t dim) {

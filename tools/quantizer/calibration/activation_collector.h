@@ -39,8 +39,6 @@ class ActivationCollector final : public ActivationObserver {
   GroupActivations& at(int layer, LinearGroup group) {
     return groups_[(layer - first_layer_) * kLinearGroups + static_cast<int>(group)];
   }
-  int64_t sample_count() const { return sample_count_; }
-  int64_t token_count() const { return token_count_; }
 
  private:
   int32_t first_layer_;
@@ -53,8 +51,6 @@ class ActivationCollector final : public ActivationObserver {
   std::vector<float> transposed_;         // [dim][tokens] scratch for the x^T x product
   std::vector<float> product_;            // [dim][dim]
   std::unique_ptr<cpu::MatmulWorkspace> workspace_;
-  int64_t sample_count_ = 0;
-  int64_t token_count_ = 0;
 };
 
 }  // namespace mobiq
