@@ -88,7 +88,9 @@ TEST_F(PlaneResidencyTest, PlaneRegionsHoldEachPlaneOfEveryLinear) {
     EXPECT_EQ((regions[p].data() - file.data()) % 16384, 0) << "plane " << p << " is not 16 KiB aligned";
     EXPECT_GE(regions[p].size(), plane_bytes);
     EXPECT_LT(regions[p].size(), plane_bytes + linears * 64);  // segments padded to 64 bytes at most
-    if (p > 0) EXPECT_GE(regions[p].data(), regions[p - 1].data() + regions[p - 1].size());
+    if (p > 0) {
+      EXPECT_GE(regions[p].data(), regions[p - 1].data() + regions[p - 1].size());
+    }
   }
   EXPECT_LE(regions[3].data() + regions[3].size(), file.data() + file.size());
 }

@@ -19,6 +19,7 @@
 #include "runtime/model/model.h"
 #include "tools/quantizer/calibration/activation_collector.h"
 #include "tools/quantizer/calibration/budget_planner.h"
+#include "tools/quantizer/calibration/plan_divergence.h"
 #include "tools/quantizer/calibration/router_trainer.h"
 #include "tools/quantizer/hf_converter.h"
 
@@ -73,25 +74,6 @@ Result<std::unique_ptr<Executor>> cpu_executor(const Model& model, int32_t token
   options.max_batch = tokens;
   options.n_threads = threads;
   return backend->create_executor(model, options);
-}
-
-// Rows of logits [n][vocab] -> log-probabilities, in place.
-void log_softmax_rows(float* logits, int64_t n, int64_t vocab) {
-  for (int64_t t = 0; t < n; ++t) {
-    float* row = logits + t * vocab;
-    const float max = *std::max_element(row, row + vocab);
-    double total = 0.0;
-    for (int64_t i = 0; i < vocab; ++i) total += std::exp(static_cast<double>(row[i] - max));
-    const float log_total = static_cast<float>(std::log(total)) + max;
-    for (int64_t i = 0; i < vocab; ++i) row[i] -= log_total;
-  }
-}
-
-// Mean over rows of KL(p || q) for log-probability rows [n][vocab].
-double mean_kl(const float* log_p, const float* log_q, int64_t n, int64_t vocab) {
-  double total = 0.0;
-  for (int64_t i = 0; i < n * vocab; ++i) total += std::exp(static_cast<double>(log_p[i])) * (log_p[i] - log_q[i]);
-  return total / static_cast<double>(n);
 }
 
 // err[t * 4 + (k - 1)] = sum over the group's linears of ||(W_k - W) x_t||^2, for each sample x_t.
@@ -205,36 +187,21 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
     }
   originals.clear();
 
-  // Sensitivity: mean KL divergence of the next-token distribution from the full-precision one when
-  // only this group reads its base slice, per unit of that group's output error. KL is positive on
-  // every token, so it resolves small effects that a difference of two losses drowns in noise.
-  std::vector<double> kl(groups, 0.0);
-  {
-    MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor, cpu_executor(quantized, o.window_tokens, o.threads));
-    const int32_t probe_windows = std::min(o.sensitivity_windows, windows);
-    const int64_t vocab = config.vocab_size;
-    std::vector<float> reference(o.window_tokens * vocab), perturbed(o.window_tokens * vocab);
-    std::vector<uint8_t> per_group(groups, kMaxPlanes);
-    for (int32_t w = 0; w < probe_windows; ++w) {
-      ForwardRequest request;
-      request.tokens = std::span<const int32_t>(tokens.data() + static_cast<int64_t>(w) * o.window_tokens, o.window_tokens);
-      request.all_logits = true;
-      MOBIQ_RETURN_IF_ERROR(executor->truncate(0));
-      MOBIQ_RETURN_IF_ERROR(executor->forward(request, reference.data()));
-      log_softmax_rows(reference.data(), o.window_tokens, vocab);
-      for (int64_t g = 0; g < groups; ++g) {
-        per_group[g] = 1;
-        request.plan.mode = SlicePlan::Mode::kPerGroup;
-        request.plan.group_slices = per_group;
-        MOBIQ_RETURN_IF_ERROR(executor->truncate(0));
-        MOBIQ_RETURN_IF_ERROR(executor->forward(request, perturbed.data()));
-        per_group[g] = kMaxPlanes;
-        log_softmax_rows(perturbed.data(), o.window_tokens, vocab);
-        kl[g] += mean_kl(reference.data(), perturbed.data(), o.window_tokens, vocab) / probe_windows;
-        report(o, clock, "sensitivity", static_cast<int64_t>(w) * groups + g + 1, static_cast<int64_t>(probe_windows) * groups);
-      }
-    }
+  // Sensitivity: mean KL divergence of the next-token distribution from the full model's when only
+  // this group reads its base slice (plan_divergence.h), per unit of that group's output error.
+  DivergenceOptions divergence;
+  divergence.windows = std::min(o.sensitivity_windows, windows);
+  divergence.window_tokens = o.window_tokens;
+  divergence.threads = o.threads;
+  divergence.progress = [&](int64_t done, int64_t total) { report(o, clock, "sensitivity", done, total); };
+  std::vector<std::vector<uint8_t>> base_only(groups, std::vector<uint8_t>(groups, kMaxPlanes));
+  std::vector<SlicePlan> drops(groups);
+  for (int64_t g = 0; g < groups; ++g) {
+    base_only[g][g] = 1;
+    drops[g].mode = SlicePlan::Mode::kPerGroup;
+    drops[g].group_slices = base_only[g];
   }
+  MOBIQ_ASSIGN_OR_RETURN(const std::vector<double> kl, plan_divergences(quantized, tokens, drops, divergence));
   std::vector<double> sensitivity(groups);
   for (int64_t g = 0; g < groups; ++g) {
     double mean_error = 0.0;

@@ -1,0 +1,34 @@
+// What slice plans cost in quality, measured: the mean KL divergence of a model's next-token
+// distributions under each plan from the same model reading every slice, over calibration windows.
+// KL is positive on every token, so it resolves effects that a difference of two losses drowns in
+// noise. Windows run outermost, so two windows of logits are held at a time whatever the plan count.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "backends/backend.h"
+#include "runtime/core/result.h"
+#include "runtime/model/model.h"
+
+namespace mobiq {
+
+struct DivergenceOptions {
+  int32_t windows = 4;        // consecutive windows of `window_tokens` from the start of `tokens`
+  int32_t window_tokens = 512;
+  int32_t threads = 0;
+  std::function<void(int64_t done, int64_t total)> progress;  // after each plan of each window
+};
+
+// [plans.size()] mean KL(all slices || plan) per predicted token.
+Result<std::vector<double>> plan_divergences(const Model& model, std::span<const int32_t> tokens,
+                                             std::span<const SlicePlan> plans, const DivergenceOptions& options);
+
+// [windows * window_tokens] KL(all slices || plan) at every position of the windows: which tokens'
+// predictions a perturbation of the weights moves most.
+Result<std::vector<float>> token_divergences(const Model& model, std::span<const int32_t> tokens, const SlicePlan& plan,
+                                             const DivergenceOptions& options);
+
+}  // namespace mobiq
