@@ -43,7 +43,8 @@ class Routing : public ::testing::Test {
     // Statistics for three layers at a time: two passes over the text, as a large model would take.
     auto checkpoint = HfCheckpoint::open(o.input_dir);
     ASSERT_TRUE(checkpoint.ok());
-    o.statistics_budget_bytes = 3 * ActivationCollector::hessian_bytes_per_layer(checkpoint->config());
+    o.statistics_budget_bytes =
+        3 * ActivationCollector::bytes_per_layer(checkpoint->config(), int64_t{kWindows} * o.samples_per_window);
     const Status s = calibrate_hf_to_mbq(o);
     ASSERT_TRUE(s.ok()) << s.to_string();
   }

@@ -98,6 +98,32 @@ TEST(BudgetPlanner, EveryEntryMeetsItsBudgetOnTheSamples) {
   for (size_t i = 1; i + 1 < table.size(); ++i) EXPECT_FALSE(table[i].thresholds.empty()) << i;
 }
 
+// Bits on the samples as the runtime would read them: each router against its own threshold.
+double bits_with_thresholds(const PlannerInput& in, const std::vector<float>& thresholds) {
+  const size_t groups = in.group_weights.size();
+  double bits = 0.0, weights = 0.0;
+  for (size_t g = 0; g < groups; ++g) weights += in.group_weights[g];
+  for (int64_t t = 0; t < in.samples; ++t)
+    for (size_t g = 0; g < groups; ++g)
+      bits += 2.0 * cpu::slices_from_scores(in.scores.data() + (t * groups + g) * 3, thresholds[g]) * in.group_weights[g];
+  return bits / (weights * static_cast<double>(in.samples)) + in.router_bits;
+}
+
+TEST(BudgetPlanner, GroupOffsetsBecomePerRouterThresholdsThatMeetTheBudget) {
+  PlannerInput in = synthetic_planner(5);
+  for (size_t g = 0; g < in.group_weights.size(); ++g) in.score_offsets.push_back(0.5 * static_cast<double>(g % 3));
+  for (const MbqBudgetEntry& e : plan_budgets(in)) {
+    if (e.thresholds.empty()) continue;
+    // One level across the model: threshold + offset is the same for every router.
+    for (size_t g = 1; g < e.thresholds.size(); ++g)
+      EXPECT_NEAR(e.thresholds[g] + in.score_offsets[g], e.thresholds[0] + in.score_offsets[0], 1e-5);
+    EXPECT_NEAR(bits_with_thresholds(in, e.thresholds), e.budget_bits, 0.02) << e.budget_bits;
+  }
+  // A group whose utilities count more (higher offset) reads more slices at the same scores.
+  const MbqBudgetEntry& mid = plan_budgets(in)[8];  // 4.0 bits
+  EXPECT_LT(mid.thresholds[2], mid.thresholds[0]);
+}
+
 TEST(BudgetPlanner, RoutedBitsFallAsTheThresholdRises) {
   const PlannerInput in = synthetic_planner(4);
   double previous = 1e9;

@@ -17,6 +17,7 @@ struct QuantizeArgs {
   CalibrateOptions calibration;
   bool no_clip_search = false;
   bool no_error_compensation = false;
+  int64_t statistics_mib = CalibrateOptions{}.statistics_budget_bytes >> 20;
 };
 
 int run_nested_rtn(const QuantizeArgs& args) {
@@ -40,6 +41,7 @@ int run_calibrated(QuantizeArgs args) {
   options.output_path = args.output;
   options.linear.clip_search = !args.no_clip_search;
   options.linear.error_compensation = !args.no_error_compensation;
+  options.statistics_budget_bytes = args.statistics_mib << 20;
   std::string stage;
   options.progress = [&stage](const CalibrationProgress& p) {
     if (p.stage != stage && !stage.empty()) std::fputc('\n', stderr);
@@ -75,6 +77,11 @@ Command add_quantize_command(CLI::App& root) {
       ->needs(calib);
   app->add_option("--sensitivity-windows", c.sensitivity_windows, "windows per layer-sensitivity probe")->check(CLI::Range(1, 1 << 20))->capture_default_str()->needs(calib);
   app->add_option("--samples-per-window", c.samples_per_window, "token activations kept per window for the routers")->check(CLI::Range(1, 1 << 16))->capture_default_str()->needs(calib);
+  app->add_option("--statistics-memory", args->statistics_mib,
+                  "MiB of activation statistics held at once; less memory, more passes over the text")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30))
+      ->capture_default_str()
+      ->needs(calib);
   app->add_option("--seed", c.seed, "seed (sampling of router tokens, router initialisation)")->capture_default_str();
   app->add_option("-t,--threads", c.threads, "CPU threads (0: one per core)")->check(CLI::NonNegativeNumber);
   app->add_option("--reach-penalty", c.linear.reach_penalty,

@@ -13,9 +13,10 @@ std::array<int64_t, kLinearGroups> group_dims(const ModelConfig& c) {
 
 }  // namespace
 
-int64_t ActivationCollector::hessian_bytes_per_layer(const ModelConfig& config) {
+int64_t ActivationCollector::bytes_per_layer(const ModelConfig& config, int64_t samples) {
   int64_t bytes = 0;
-  for (int64_t dim : group_dims(config)) bytes += dim * dim * static_cast<int64_t>(sizeof(double));
+  for (int64_t dim : group_dims(config))
+    bytes += dim * dim * static_cast<int64_t>(sizeof(double)) + samples * dim * static_cast<int64_t>(sizeof(float));
   return bytes;
 }
 

@@ -29,8 +29,9 @@ class ActivationCollector final : public ActivationObserver {
   ActivationCollector(const ModelConfig& config, int32_t first_layer, int32_t end_layer, int32_t samples_per_window,
                       uint64_t seed, ThreadPool& pool);
 
-  // Bytes of statistics one layer needs (its H matrices), to plan ranges under a memory budget.
-  static int64_t hessian_bytes_per_layer(const ModelConfig& config);
+  // Bytes of statistics one layer needs (its H matrices and `samples` sampled activations per
+  // group), to plan ranges under a memory budget.
+  static int64_t bytes_per_layer(const ModelConfig& config, int64_t samples);
 
   // Picks the sampled positions of the next window of `tokens` tokens.
   void begin_window(int64_t tokens);

@@ -40,6 +40,11 @@ std::vector<uint8_t> fixed_allocation(const PlannerInput& in, double bits) {
   return best;
 }
 
+// Router g's threshold for the level.
+float group_threshold(const PlannerInput& in, double level, size_t g) {
+  return static_cast<float>(in.score_offsets.empty() ? level : level - in.score_offsets[g]);
+}
+
 }  // namespace
 
 double fixed_bits(const PlannerInput& in, const std::vector<uint8_t>& slices) {
@@ -48,20 +53,26 @@ double fixed_bits(const PlannerInput& in, const std::vector<uint8_t>& slices) {
   return bits / total_weights(in);
 }
 
-double routed_bits(const PlannerInput& in, float threshold) {
+double routed_bits(const PlannerInput& in, double level) {
   const size_t groups = in.group_weights.size();
   double bits = 0.0;
-  for (int64_t t = 0; t < in.samples; ++t)
-    for (size_t g = 0; g < groups; ++g) {
+  for (size_t g = 0; g < groups; ++g) {
+    const float threshold = group_threshold(in, level, g);
+    for (int64_t t = 0; t < in.samples; ++t) {
       const float* s = in.scores.data() + (t * groups + g) * kResidualPlanes;
       bits += 2.0 * cpu::slices_from_scores(s, threshold) * in.group_weights[g];
     }
+  }
   return bits / (total_weights(in) * static_cast<double>(in.samples)) + in.router_bits;
 }
 
 std::vector<MbqBudgetEntry> plan_budgets(const PlannerInput& in) {
   const size_t groups = in.group_weights.size();
   const auto [lo_it, hi_it] = std::minmax_element(in.scores.begin(), in.scores.end());
+  const auto [lo_offset, hi_offset] = in.score_offsets.empty()
+                                          ? std::pair{0.0, 0.0}
+                                          : std::pair{*std::min_element(in.score_offsets.begin(), in.score_offsets.end()),
+                                                      *std::max_element(in.score_offsets.begin(), in.score_offsets.end())};
   std::vector<MbqBudgetEntry> table;
   for (double budget = kMinBits; budget <= kMaxBits + 1e-9; budget += kStep) {
     MbqBudgetEntry e;
@@ -71,12 +82,12 @@ std::vector<MbqBudgetEntry> plan_budgets(const PlannerInput& in) {
     // Routing pays its own cost; at the ends (all base, all slices) it has nothing to decide.
     const bool routable = budget > kMinBits + in.router_bits + 1e-9 && budget < kMaxBits - 1e-9;
     if (routable && !in.scores.empty()) {
-      float lo = *lo_it - 1.0f, hi = *hi_it + 1.0f;  // bits fall as the threshold rises
+      double lo = *lo_it + lo_offset - 1.0, hi = *hi_it + hi_offset + 1.0;  // bits fall as the level rises
       for (int i = 0; i < 60; ++i) {
-        const float mid = 0.5f * (lo + hi);
+        const double mid = 0.5 * (lo + hi);
         (routed_bits(in, mid) > budget ? lo : hi) = mid;
       }
-      e.thresholds.assign(groups, hi);
+      for (size_t g = 0; g < groups; ++g) e.thresholds.push_back(group_threshold(in, hi, g));
       e.calibration_bits = static_cast<float>(routed_bits(in, hi));
     }
     table.push_back(std::move(e));

@@ -1,5 +1,7 @@
 // Budget tables: for every budget, router thresholds that meet it on the calibration samples, and a
-// fixed per-layer allocation that meets it without routers.
+// fixed per-layer allocation that meets it without routers. Slices go where their utility per bit is
+// highest: a router's score plus its group's offset estimates the log of that utility, so one level
+// T across the model becomes a threshold T - offset per router.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +16,7 @@ struct PlannerInput {
   std::vector<double> group_weights;     // [n_layers * kLinearGroups]: weights in each group's linears
   std::vector<double> mean_utility;      // [groups][kResidualPlanes]: mean loss reduction per bit of slice e+1
   std::vector<float> scores;             // [samples][groups][kResidualPlanes]: router scores
+  std::vector<double> score_offsets;     // [groups] added to each group's scores; empty: none
   int64_t samples = 0;
   double router_bits = 0.0;              // bits per weight every token pays when the routers run
 };
@@ -23,7 +26,7 @@ std::vector<MbqBudgetEntry> plan_budgets(const PlannerInput& input);
 
 // Average bits of a fixed allocation ([groups] slice counts).
 double fixed_bits(const PlannerInput& input, const std::vector<uint8_t>& slices);
-// Average bits on the samples when every router uses `threshold` (routers counted).
-double routed_bits(const PlannerInput& input, float threshold);
+// Average bits on the samples with every router at the level `level` (routers counted).
+double routed_bits(const PlannerInput& input, double level);
 
 }  // namespace mobiq

@@ -38,10 +38,11 @@ constexpr Linear kLinears[kProjectionsPerLayer] = {
     {&LayerWeights::gate, LinearGroup::kGateUp}, {&LayerWeights::up, LinearGroup::kGateUp},
     {&LayerWeights::down, LinearGroup::kDown}};
 
-// A group's sampled token activations, kept for its router after its statistics are freed.
-struct GroupSamples {
-  int64_t dim = 0;
-  std::vector<float> values;  // [samples][dim]
+// What the later stages keep of a group of linears once its layer is quantized and its samples freed.
+struct GroupCalibration {
+  double weights = 0.0;        // weights in the group's linears
+  std::vector<double> errors;  // [samples][k - 1]: sum over the linears of ||(W_k - W) x_t||^2
+  std::vector<float> scores;   // [samples][kResidualPlanes]: its router's scores
 };
 
 class Clock {
@@ -97,6 +98,35 @@ void group_errors(const std::vector<const float*>& originals, const std::vector<
   }
 }
 
+// Output error reduction per weight-bit of sample t's residual slice e: (err_e - err_{e+1}) / (2 * weights).
+double utility(const GroupCalibration& group, int64_t t, int e) {
+  return std::max(group.errors[t * kMaxPlanes + e] - group.errors[t * kMaxPlanes + e + 1], 0.0) /
+         (kBitsPerSlice * group.weights);
+}
+
+// A router's targets ([samples][kResidualPlanes]): per token, the log of each slice's utility, centred
+// on the log of the group's mean utility (the level a fixed allocation sees) with its spread across
+// tokens scaled by token_weight: a token's output error says how much it moves the layer, not how much
+// that moves the loss, so the per-token part may be trusted only partly.
+std::vector<float> router_targets(const GroupCalibration& group, double token_weight) {
+  const int64_t n = static_cast<int64_t>(group.errors.size()) / kMaxPlanes;
+  std::vector<double> log_gain(n * kResidualPlanes);
+  double mean[kResidualPlanes] = {}, mean_log[kResidualPlanes] = {};
+  for (int64_t t = 0; t < n; ++t)
+    for (int e = 0; e < kResidualPlanes; ++e) {
+      const double gain = utility(group, t, e);
+      mean[e] += gain / static_cast<double>(n);
+      log_gain[t * kResidualPlanes + e] = std::log(std::max(gain, 1e-30));
+      mean_log[e] += log_gain[t * kResidualPlanes + e] / static_cast<double>(n);
+    }
+  std::vector<float> targets(n * kResidualPlanes);
+  for (int64_t t = 0; t < n; ++t)
+    for (int e = 0; e < kResidualPlanes; ++e)
+      targets[t * kResidualPlanes + e] = static_cast<float>(
+          std::log(std::max(mean[e], 1e-30)) + token_weight * (log_gain[t * kResidualPlanes + e] - mean_log[e]));
+  return targets;
+}
+
 }  // namespace
 
 Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
@@ -112,16 +142,20 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
     return invalid_argument(o.calib_path + ": " + std::to_string(tokens.size()) + " tokens, fewer than one window of " +
                             std::to_string(o.window_tokens));
 
-  // 1-2. Activation statistics and calibrated slices, a range of layers per pass over the text.
+  // 1-2. Activation statistics, then per layer slices, output errors and routers; a range of layers per
+  // pass over the text.
   ThreadPool pool(o.threads);
   MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Executor> fp_executor, cpu_executor(fp, o.window_tokens, o.threads));
   const int64_t groups = static_cast<int64_t>(config.n_layers) * kLinearGroups;
-  std::vector<GroupSamples> samples(groups);
+  std::vector<GroupCalibration> calibrated(groups);
   CalibratedContent content;
   content.linears.resize(static_cast<size_t>(config.n_layers) * kProjectionsPerLayer);
-  std::vector<std::vector<float>> originals(content.linears.size());
+  RouterTrainingOptions training;
+  training.hidden = o.router_hidden;
+  training.epochs = o.router_epochs;
+  const int64_t samples_per_layer = static_cast<int64_t>(windows) * o.samples_per_window;
   const int32_t layers_per_pass = static_cast<int32_t>(std::clamp<int64_t>(
-      o.statistics_budget_bytes / ActivationCollector::hessian_bytes_per_layer(config), 1, config.n_layers));
+      o.statistics_budget_bytes / ActivationCollector::bytes_per_layer(config, samples_per_layer), 1, config.n_layers));
   std::vector<float> logits(config.vocab_size);
   for (int32_t first = 0; first < config.n_layers; first += layers_per_pass) {
     const int32_t end = std::min(config.n_layers, first + layers_per_pass);
@@ -136,24 +170,45 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
       report(o, clock, "activations", w + 1, windows);
     }
     for (int32_t layer = first; layer < end; ++layer) {
+      // The layer's slices, then per group its output errors and router; its statistics go with it.
+      std::vector<std::vector<float>> originals(kProjectionsPerLayer);
       for (int p = 0; p < kProjectionsPerLayer; ++p) {
-        const size_t index = static_cast<size_t>(layer) * kProjectionsPerLayer + p;
         const DenseTensor& dense = (fp.weights().layers[layer].*kLinears[p].member).dense;
-        originals[index] = to_f32(dense);
-        const GroupActivations& acts = collector.at(layer, kLinears[p].group);
-        auto q = quantize_calibrated(originals[index].data(), dense.rows, dense.cols, acts.hessian.data(), o.linear);
+        originals[p] = to_f32(dense);
+        GroupActivations& acts = collector.at(layer, kLinears[p].group);
+        auto q = quantize_calibrated(originals[p].data(), dense.rows, dense.cols, acts.hessian.data(), o.linear);
         if (!q.ok()) return q.status().with_context("layer " + std::to_string(layer) + " linear " + std::to_string(p));
-        content.linears[index] = std::move(q).value();
+        content.linears[static_cast<size_t>(layer) * kProjectionsPerLayer + p] = std::move(q).value();
       }
       for (int g = 0; g < kLinearGroups; ++g) {
         GroupActivations& acts = collector.at(layer, static_cast<LinearGroup>(g));
-        samples[layer * kLinearGroups + g] = {acts.dim, std::move(acts.samples)};
+        acts.hessian = {};
+        std::vector<const float*> originals_of_group;
+        std::vector<const NestedRtnLinear*> quantized_of_group;
+        GroupCalibration& group = calibrated[layer * kLinearGroups + g];
+        for (int p = 0; p < kProjectionsPerLayer; ++p)
+          if (static_cast<int>(kLinears[p].group) == g) {
+            const NestedRtnLinear& q = content.linears[static_cast<size_t>(layer) * kProjectionsPerLayer + p];
+            originals_of_group.push_back(originals[p].data());
+            quantized_of_group.push_back(&q);
+            group.weights += static_cast<double>(q.out) * q.in;
+          }
+        const int64_t n = static_cast<int64_t>(acts.samples.size()) / acts.dim;
+        group_errors(originals_of_group, quantized_of_group, acts.samples.data(), n, pool, group.errors);
+        training.seed = o.seed + static_cast<uint64_t>(layer * kLinearGroups + g);
+        RouterFit fit = train_router(acts.samples.data(), router_targets(group, o.token_weight).data(), n,
+                                     static_cast<int32_t>(acts.dim), training);
+        fit.router.layer = layer;
+        fit.router.group = static_cast<LinearGroup>(g);
+        group.scores = router_scores_of(fit.router, acts.samples.data(), n);
+        content.routers.push_back(std::move(fit.router));
+        acts.samples = {};
       }
       report(o, clock, "slices", layer + 1, config.n_layers);
     }
   }
   fp_executor.reset();
-  const int64_t n = static_cast<int64_t>(samples.front().values.size()) / samples.front().dim;
+  const int64_t n = static_cast<int64_t>(calibrated.front().scores.size()) / kResidualPlanes;
 
   // The calibrated model in memory: the checkpoint's dense tensors, the new slices.
   ModelWeights weights = fp.weights();
@@ -168,26 +223,7 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
                          Tokenizer::from_hf_json(checkpoint.tokenizer_json(), checkpoint.tokenizer_config_json()));
   const Model quantized(config, std::move(weights), std::move(tokenizer), nullptr, kMaxPlanes, "");
 
-  // 3. Sensitivity: the loss increase per unit of output error when one group alone reads its base slice.
-  std::vector<std::vector<double>> errors(groups);  // [group][sample][k]
-  std::vector<double> group_weights(groups, 0.0);
-  for (int32_t layer = 0; layer < config.n_layers; ++layer)
-    for (int g = 0; g < kLinearGroups; ++g) {
-      std::vector<const float*> originals_of_group;
-      std::vector<const NestedRtnLinear*> quantized_of_group;
-      for (int p = 0; p < kProjectionsPerLayer; ++p)
-        if (static_cast<int>(kLinears[p].group) == g) {
-          const size_t index = static_cast<size_t>(layer) * kProjectionsPerLayer + p;
-          originals_of_group.push_back(originals[index].data());
-          quantized_of_group.push_back(&content.linears[index]);
-          group_weights[layer * kLinearGroups + g] += static_cast<double>(content.linears[index].out) * content.linears[index].in;
-        }
-      group_errors(originals_of_group, quantized_of_group, samples[layer * kLinearGroups + g].values.data(), n, pool,
-                   errors[layer * kLinearGroups + g]);
-    }
-  originals.clear();
-
-  // Sensitivity: mean KL divergence of the next-token distribution from the full model's when only
+  // 3. Sensitivity: mean KL divergence of the next-token distribution from the full model's when only
   // this group reads its base slice (plan_divergence.h), per unit of that group's output error.
   DivergenceOptions divergence;
   divergence.windows = std::min(o.sensitivity_windows, windows);
@@ -202,67 +238,42 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
     drops[g].group_slices = base_only[g];
   }
   MOBIQ_ASSIGN_OR_RETURN(const std::vector<double> kl, plan_divergences(quantized, tokens, drops, divergence));
-  std::vector<double> sensitivity(groups);
-  for (int64_t g = 0; g < groups; ++g) {
-    double mean_error = 0.0;
-    for (int64_t t = 0; t < n; ++t) mean_error += errors[g][t * kMaxPlanes] - errors[g][t * kMaxPlanes + kMaxPlanes - 1];
-    mean_error /= static_cast<double>(n);
-    sensitivity[g] = std::max(kl[g], 1e-12) / std::max(mean_error, 1e-30);
-  }
-
-  // 4. Routers: per token, log of slice e's utility = sensitivity * (err_e - err_{e+1}) / (2 * weights).
+  // The planner's view: a group's utility per bit of slice e is its sensitivity times its output
+  // error reduction per weight-bit; the routers predict the log of the latter, so the sensitivity
+  // enters as a per-group offset to their scores (carried by the thresholds in the file).
   PlannerInput planner;
   planner.n_layers = config.n_layers;
-  planner.group_weights = group_weights;
+  planner.group_weights.resize(groups);
+  planner.score_offsets.resize(groups);
   planner.mean_utility.assign(groups * kResidualPlanes, 0.0);
   planner.scores.assign(n * groups * kResidualPlanes, 0.0f);
   planner.samples = n;
-  RouterTrainingOptions training;
-  training.hidden = o.router_hidden;
-  training.epochs = o.router_epochs;
-  int64_t router_parameters = 0;
   for (int64_t g = 0; g < groups; ++g) {
-    const double per_bit = sensitivity[g] / (kBitsPerSlice * group_weights[g]);
-    // Per token: log utility, centred on the log of the group's mean utility (the level a fixed
-    // allocation sees) and with its spread across tokens shrunk by token_weight: a token's output
-    // error says how much it moves the layer, not how much that moves the loss, so the per-token
-    // part is trusted only partly.
-    std::vector<double> log_gain(n * kResidualPlanes);
-    double mean_log[kResidualPlanes] = {};
+    const GroupCalibration& group = calibrated[g];
+    double mean_error = 0.0;
+    for (int64_t t = 0; t < n; ++t) mean_error += group.errors[t * kMaxPlanes] - group.errors[t * kMaxPlanes + kMaxPlanes - 1];
+    mean_error /= static_cast<double>(n);
+    const double sensitivity = std::max(kl[g], 1e-12) / std::max(mean_error, 1e-30);
+    planner.group_weights[g] = group.weights;
+    planner.score_offsets[g] = std::log(sensitivity);
     for (int64_t t = 0; t < n; ++t)
-      for (int e = 0; e < kResidualPlanes; ++e) {
-        const double gain = std::max(errors[g][t * kMaxPlanes + e] - errors[g][t * kMaxPlanes + e + 1], 0.0) * per_bit;
-        planner.mean_utility[g * kResidualPlanes + e] += gain / static_cast<double>(n);
-        log_gain[t * kResidualPlanes + e] = std::log(std::max(gain, 1e-30));
-        mean_log[e] += log_gain[t * kResidualPlanes + e] / static_cast<double>(n);
-      }
-    std::vector<float> targets(n * kResidualPlanes);
+      for (int e = 0; e < kResidualPlanes; ++e)
+        planner.mean_utility[g * kResidualPlanes + e] += sensitivity * utility(group, t, e) / static_cast<double>(n);
     for (int64_t t = 0; t < n; ++t)
-      for (int e = 0; e < kResidualPlanes; ++e) {
-        const double centre = std::log(std::max(planner.mean_utility[g * kResidualPlanes + e], 1e-30));
-        targets[t * kResidualPlanes + e] =
-            static_cast<float>(centre + o.token_weight * (log_gain[t * kResidualPlanes + e] - mean_log[e]));
-      }
-    const GroupSamples& acts = samples[g];
-    training.seed = o.seed + static_cast<uint64_t>(g);
-    RouterFit fit = train_router(acts.values.data(), targets.data(), n, static_cast<int32_t>(acts.dim), training);
-    fit.router.layer = static_cast<int32_t>(g / kLinearGroups);
-    fit.router.group = static_cast<LinearGroup>(g % kLinearGroups);
-    const std::vector<float> scores = router_scores_of(fit.router, acts.values.data(), n);
-    for (int64_t t = 0; t < n; ++t)
-      std::copy_n(scores.data() + t * kResidualPlanes, kResidualPlanes,
+      std::copy_n(group.scores.data() + t * kResidualPlanes, kResidualPlanes,
                   planner.scores.data() + (t * groups + g) * kResidualPlanes);
+  }
+  int64_t router_parameters = 0;
+  for (const MbqRouter& r : content.routers) {
     RouterWeights view;
-    view.in = fit.router.input_dim;
-    view.hidden = fit.router.hidden;
+    view.in = r.input_dim;
+    view.hidden = r.hidden;
     router_parameters += view.parameters();
-    content.routers.push_back(std::move(fit.router));
-    report(o, clock, "routers", g + 1, groups);
   }
   planner.router_bits = kRouterParameterBits * static_cast<double>(router_parameters) /
-                        std::accumulate(group_weights.begin(), group_weights.end(), 0.0);
+                        std::accumulate(planner.group_weights.begin(), planner.group_weights.end(), 0.0);
 
-  // 5. Budget table, 6. the file.
+  // 4. Budget table, 5. the file.
   content.budget_table = plan_budgets(planner);
   content.record.method = kCalibratedMethod;
   content.record.dataset = std::filesystem::path(o.calib_path).filename().string();

@@ -3,16 +3,18 @@
 //  1. runs the unquantized model over the text's windows, collecting per layer and group of linears
 //     sharing an input H = sum x x^T and a sample of token activations (activation_collector.h), a
 //     range of layers per pass so the statistics stay within a memory budget;
-//  2. quantizes every linear into calibrated nested slices (calibrated_linear.h), each range's as soon
-//     as its statistics are in, then frees them;
-//  3. measures each group's sensitivity: the loss increase per unit of output error when that group
-//     alone drops to its base slice;
-//  4. trains a router per group to predict, per token, each residual slice's utility (loss reduction
-//     per bit) from the token's activation (router_trainer.h);
-//  5. sets a threshold per router for every budget from 2.0 to 8.0 bits in steps of 0.25 so the average
+//  2. per layer of the range: quantizes its linears into calibrated nested slices
+//     (calibrated_linear.h), measures each group's output error per sampled token and slice count,
+//     and trains the group's router to predict, per token, the log of each residual slice's output
+//     error reduction per bit (router_trainer.h); then frees the layer's statistics and samples, so
+//     memory holds one range's statistics, never the whole model's;
+//  3. measures each group's sensitivity: the KL divergence from the full model per unit of output
+//     error when that group alone drops to its base slice (plan_divergence.h);
+//  4. sets, for every budget from 2.0 to 8.0 bits in steps of 0.25, a threshold per router (one level
+//     of utility per bit across the model, the sensitivities as per-group offsets) so the average
 //     (routers' own cost included) meets the budget on the calibration samples, plus a fixed per-layer
 //     allocation for the same budget (budget_planner.h);
-//  6. writes the .mbq with routers, budget table and a calibration record.
+//  5. writes the .mbq with routers, budget table and a calibration record.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +27,7 @@
 namespace mobiq {
 
 struct CalibrationProgress {
-  std::string stage;  // "activations", "slices", "sensitivity", "routers", "writing"
+  std::string stage;  // "activations", "slices", "sensitivity", "writing"
   int64_t done = 0;
   int64_t total = 0;
   double seconds = 0.0;  // since calibration started
@@ -44,8 +46,9 @@ struct CalibrateOptions {
   double token_weight = 1.0;           // 0: routers see only each group's mean utility; 1: every token's own
   uint64_t seed = 0;
   int32_t threads = 0;
-  // Activation statistics (H matrices, 8 bytes * in^2 per linear input) are gathered for as many
-  // layers at a time as fit this budget; a large model takes several passes over the text.
+  // Activation statistics (H matrices, 8 bytes * in^2 per linear input, and the sampled activations,
+  // 4 bytes * in per sample) are gathered for as many layers at a time as fit this budget; a large
+  // model takes several passes over the text.
   int64_t statistics_budget_bytes = int64_t{4} << 30;
   CalibratedLinearOptions linear;
   std::function<void(const CalibrationProgress&)> progress;

@@ -1,6 +1,7 @@
 // Trains one router (runtime/model/model_weights.h has its formula) to predict, for each token, the
-// log utility of each residual slice: how much the layer group's contribution to the loss falls per
-// bit spent on that slice. Regression on samples, Adam on the mean squared error.
+// log utility of each residual slice: how much the group's output error falls per bit spent on that
+// slice (the group's sensitivity, a constant per group, is left to its thresholds). Regression on
+// samples, Adam on the mean squared error.
 #pragma once
 
 #include <cstdint>
