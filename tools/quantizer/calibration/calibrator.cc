@@ -133,6 +133,9 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
   const Clock clock;
   if (o.windows < 1 || o.window_tokens < 2) return invalid_argument("calibration needs at least one window of 2 tokens");
   if (o.router_hidden < 1) return invalid_argument("router hidden width must be positive");
+  std::error_code ec;
+  if (std::filesystem::exists(o.output_path, ec) && std::filesystem::equivalent(o.output_path, o.calib_path, ec))
+    return invalid_argument("refusing to write " + o.output_path + ": it is the calibration text");
   MOBIQ_ASSIGN_OR_RETURN(Model fp, Model::open_hf(o.input_dir));
   const ModelConfig& config = fp.config();
   MOBIQ_ASSIGN_OR_RETURN(std::string text, read_text_file(o.calib_path));
