@@ -1,6 +1,7 @@
 // Routed execution end to end on fixture-a with a small calibration: the file carries routers and a
 // budget table, the thresholds meet their budgets on the calibration text, prefill grouped by slice
-// count equals token-by-token decode, and the session reports the bits it actually used.
+// count equals token-by-token decode, the session reports the bits it actually used, and statistics
+// gathered a layer at a time give the same model as one pass.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -159,6 +160,55 @@ TEST_F(Routing, SessionReportsTheBitsItUsedAndHonoursTheSliceCap) {
   EXPECT_NEAR((*session)->stats().average_bits_per_weight, (at_three + 8.0 + 4.0) / 3.0, 1e-9);
   EXPECT_EQ((*session)->set_slice_cap(5).code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ((*session)->set_budget_bits(8.5).code(), ErrorCode::kInvalidArgument);
+}
+
+// Statistics gathered one layer per pass (what a model too large for one pass gets) must give the
+// same model as one pass over every layer: same budget table, same logits.
+TEST(CalibrationRanges, OneLayerPerPassWritesTheSameModel) {
+  MOBIQ_REQUIRE_SHARED();
+  std::vector<fs::path> paths;
+  for (int64_t budget : {int64_t{1} << 40, int64_t{1}}) {
+    CalibrateOptions o;
+    o.input_dir = test::fixture_a_dir().string();
+    o.calib_path = test::shared_data("calib.txt").string();
+    paths.push_back(fs::temp_directory_path() /
+                    ("mobiq-ranges-" + std::to_string(::getpid()) + "-" + std::to_string(paths.size()) + ".mbq"));
+    o.output_path = paths.back().string();
+    o.windows = 2;
+    o.window_tokens = 64;
+    o.samples_per_window = 32;
+    o.sensitivity_windows = 1;
+    o.router_epochs = 2;
+    o.statistics_budget_bytes = budget;
+    const Status s = calibrate_hf_to_mbq(o);
+    ASSERT_TRUE(s.ok()) << s.to_string();
+  }
+  auto one_pass = Model::open_mbq(paths[0].string());
+  auto per_layer = Model::open_mbq(paths[1].string());
+  for (const fs::path& p : paths) fs::remove(p);
+  ASSERT_TRUE(one_pass.ok() && per_layer.ok());
+  const std::vector<BudgetPlan>& a = one_pass->weights().budget_plans;
+  const std::vector<BudgetPlan>& b = per_layer->weights().budget_plans;
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].thresholds, b[i].thresholds) << a[i].bits;
+    EXPECT_EQ(a[i].fixed_slices, b[i].fixed_slices) << a[i].bits;
+  }
+  auto choice_a = BudgetPlanner(one_pass->weights(), one_pass->max_slices()).choose(3.0, mobiq::Routing::kRouted);
+  auto choice_b = BudgetPlanner(per_layer->weights(), per_layer->max_slices()).choose(3.0, mobiq::Routing::kRouted);
+  ASSERT_TRUE(choice_a.ok() && choice_b.ok());
+  auto ids = one_pass->tokenizer().encode("The state of the Union is strong, and the people");
+  ASSERT_TRUE(ids.ok());
+  const int32_t vocab = one_pass->config().vocab_size;
+  std::vector<float> logits_a(ids->size() * vocab), logits_b(ids->size() * vocab);
+  ForwardRequest request;
+  request.tokens = *ids;
+  request.all_logits = true;
+  request.plan = choice_a->plan();
+  ASSERT_TRUE(test::cpu_executor(*one_pass, 64, 64)->forward(request, logits_a.data()).ok());
+  request.plan = choice_b->plan();
+  ASSERT_TRUE(test::cpu_executor(*per_layer, 64, 64)->forward(request, logits_b.data()).ok());
+  EXPECT_EQ(logits_a, logits_b);
 }
 
 }  // namespace
