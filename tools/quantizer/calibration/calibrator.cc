@@ -207,7 +207,7 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
         content.routers.push_back(std::move(fit.router));
         acts.samples = {};
       }
-      report(o, clock, "slices", layer + 1, config.n_layers);
+      report(o, clock, "layers", layer + 1, config.n_layers);
     }
   }
   fp_executor.reset();

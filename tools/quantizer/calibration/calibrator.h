@@ -27,7 +27,7 @@
 namespace mobiq {
 
 struct CalibrationProgress {
-  std::string stage;  // "activations", "slices", "sensitivity", "writing"
+  std::string stage;  // "activations", "layers" (slices and routers), "sensitivity", "writing"
   int64_t done = 0;
   int64_t total = 0;
   double seconds = 0.0;  // since calibration started
