@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "format/mbq_tensors.h"
 #include "format/mbq_writer.h"
 #include "runtime/elastic/plane_residency.h"
 #include "runtime/model/model.h"
@@ -88,15 +89,12 @@ mobiq::Status write_synthetic(const std::string& path, const fs::path& fixture_d
     dense.push_back({"attn_norm", fb::DenseRole::AttnNorm, l, DType::kF16, {c.hidden_size}});
     dense.push_back({"ffn_norm", fb::DenseRole::FfnNorm, l, DType::kF16, {c.hidden_size}});
   }
-  const std::pair<fb::Projection, std::pair<int64_t, int64_t>> shapes[] = {
-      {fb::Projection::Q, {c.q_dim(), c.hidden_size}},   {fb::Projection::K, {c.kv_dim(), c.hidden_size}},
-      {fb::Projection::V, {c.kv_dim(), c.hidden_size}},  {fb::Projection::O, {c.hidden_size, c.q_dim()}},
-      {fb::Projection::Gate, {c.intermediate_size, c.hidden_size}},
-      {fb::Projection::Up, {c.intermediate_size, c.hidden_size}},
-      {fb::Projection::Down, {c.hidden_size, c.intermediate_size}}};
   std::vector<MbqLinearSpec> linears;
   for (int32_t l = 0; l < c.n_layers; ++l)
-    for (const auto& [projection, shape] : shapes) linears.push_back({l, projection, shape.first, shape.second, kMaxPlanes});
+    for (fb::Projection projection : fb::EnumValuesProjection()) {
+      const auto [out, in] = *linear_shape(c, projection);
+      linears.push_back({l, projection, out, in, kMaxPlanes});
+    }
 
   MOBIQ_ASSIGN_OR_RETURN(MbqWriter writer, MbqWriter::create(path, meta, dense, linears));
   // One buffer of random bytes, large enough for the largest tensor, serves every tensor.

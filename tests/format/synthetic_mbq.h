@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "format/mbq_tensors.h"
 #include "format/mbq_writer.h"
 
 namespace mobiq::test {
@@ -92,14 +93,9 @@ inline SyntheticModel make_synthetic_model(uint32_t seed = 1) {
   add_dense("final_norm", fb::DenseRole::FinalNorm, -1, DType::kF16, {c.hidden_size});
   add_dense("lm_head", fb::DenseRole::Output, -1, DType::kF32, {c.vocab_size, c.hidden_size});
 
-  const std::pair<fb::Projection, std::pair<int64_t, int64_t>> projections[] = {
-      {fb::Projection::Q, {c.q_dim(), c.hidden_size}},         {fb::Projection::K, {c.kv_dim(), c.hidden_size}},
-      {fb::Projection::V, {c.kv_dim(), c.hidden_size}},        {fb::Projection::O, {c.hidden_size, c.q_dim()}},
-      {fb::Projection::Gate, {c.intermediate_size, c.hidden_size}},
-      {fb::Projection::Up, {c.intermediate_size, c.hidden_size}},
-      {fb::Projection::Down, {c.hidden_size, c.intermediate_size}}};
   for (int32_t l = 0; l < c.n_layers; ++l) {
-    for (const auto& [projection, shape] : projections) {
+    for (fb::Projection projection : fb::EnumValuesProjection()) {
+      const std::pair<int64_t, int64_t> shape = *linear_shape(c, projection);
       SyntheticLinear lin;
       lin.spec = {l, projection, shape.first, shape.second, kMaxPlanes};
       for (auto& plane : lin.planes) plane = random_bytes(static_cast<size_t>(shape.first * packed_row_bytes(shape.second)));
