@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "backends/cpu/ops/matmul.h"
-#include "backends/registry.h"
 #include "runtime/core/half.h"
 #include "runtime/core/text_file.h"
 #include "runtime/engine/perplexity.h"
@@ -66,15 +65,6 @@ std::vector<float> to_f32(const DenseTensor& t) {
     out[i] = t.dtype == DType::kF32 ? static_cast<const float*>(t.data)[i]
              : t.dtype == DType::kBF16 ? bf16_to_f32(h[i]) : f16_to_f32(h[i]);
   return out;
-}
-
-Result<std::unique_ptr<Executor>> cpu_executor(const Model& model, int32_t tokens, int32_t threads) {
-  MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, make_backend("cpu", model));
-  ExecutorOptions options;
-  options.context_size = tokens;
-  options.max_batch = tokens;
-  options.n_threads = threads;
-  return backend->create_executor(model, options);
 }
 
 // err[t * 4 + (k - 1)] = sum over the group's linears of ||(W_k - W) x_t||^2, for each sample x_t.
@@ -148,7 +138,7 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
   // 1-2. Activation statistics, then per layer slices, output errors and routers; a range of layers per
   // pass over the text.
   ThreadPool pool(o.threads);
-  MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Executor> fp_executor, cpu_executor(fp, o.window_tokens, o.threads));
+  MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Executor> fp_executor, window_executor(fp, o.window_tokens, o.threads));
   const int64_t groups = static_cast<int64_t>(config.n_layers) * kLinearGroups;
   std::vector<GroupCalibration> calibrated(groups);
   CalibratedContent content;

@@ -43,16 +43,20 @@ Status window_log_probs(Executor& executor, std::span<const int32_t> tokens, int
 
 }  // namespace
 
+Result<std::unique_ptr<Executor>> window_executor(const Model& model, int32_t window_tokens, int32_t threads) {
+  MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, make_backend("cpu", model));
+  ExecutorOptions options;
+  options.context_size = window_tokens;
+  options.max_batch = window_tokens;
+  options.n_threads = threads;
+  return backend->create_executor(model, options);
+}
+
 Result<std::vector<double>> plan_divergences(const Model& model, std::span<const int32_t> tokens,
                                              std::span<const SlicePlan> plans, const DivergenceOptions& o) {
   const int32_t windows = std::min<int32_t>(o.windows, static_cast<int32_t>(tokens.size() / o.window_tokens));
   if (windows < 1) return invalid_argument("plan divergences need at least one window of tokens");
-  MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, make_backend("cpu", model));
-  ExecutorOptions options;
-  options.context_size = o.window_tokens;
-  options.max_batch = o.window_tokens;
-  options.n_threads = o.threads;
-  MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor, backend->create_executor(model, options));
+  MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor, window_executor(model, o.window_tokens, o.threads));
   const int64_t vocab = model.config().vocab_size;
   std::vector<float> reference(o.window_tokens * vocab), planned(o.window_tokens * vocab);
   std::vector<double> kl(plans.size(), 0.0);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -21,6 +22,9 @@ struct DivergenceOptions {
   int32_t threads = 0;
   std::function<void(int64_t done, int64_t total)> progress;  // after each plan of each window
 };
+
+// A CPU executor that takes a whole window of `window_tokens` in one forward pass.
+Result<std::unique_ptr<Executor>> window_executor(const Model& model, int32_t window_tokens, int32_t threads);
 
 // [plans.size()] mean KL(all slices || plan) per predicted token.
 Result<std::vector<double>> plan_divergences(const Model& model, std::span<const int32_t> tokens,
