@@ -6,6 +6,7 @@
 #include <new>
 #include <string>
 
+#include "runtime/engine/divergence.h"
 #include "runtime/engine/precision.h"
 #include "runtime/tokenizer/documents.h"
 
@@ -39,34 +40,52 @@ Result<PerplexityResult> evaluate_perplexity(Executor& executor, const Model& mo
     return invalid_argument("text has " + std::to_string(tokens.size()) + " tokens, fewer than one window of " +
                             std::to_string(options.window));
   if (options.max_windows > 0) windows = std::min<int64_t>(windows, options.max_windows);
+  if (options.divergence && model.max_slices() == 0)
+    return invalid_argument("KL divergence needs a sliced model: it compares a plan with all of its slices");
 
-  std::vector<float> logits;
+  std::vector<float> logits, reference;
   try {
     logits.resize(static_cast<size_t>(options.window) * vocab);
+    if (options.divergence) reference.resize(logits.size());
   } catch (const std::bad_alloc&) {
     return Status(ErrorCode::kOutOfMemory, "cannot allocate logits for a window");
   }
+  SlicePlan all_slices;
+  all_slices.slices = model.max_slices();
+  DivergenceTotals divergence;
   PerplexityResult result;
   result.tokens = static_cast<int64_t>(tokens.size());
   ForwardStats stats;
   const auto started = std::chrono::steady_clock::now();
   for (int64_t w = 0; w < windows; ++w) {
     const int32_t* window = tokens.data() + w * options.window;
-    MOBIQ_RETURN_IF_ERROR(executor.truncate(0));
     ForwardRequest request;
     request.tokens = std::span<const int32_t>(window, options.window);
-    request.plan = options.plan;
     request.all_logits = true;
+    if (options.divergence) {
+      request.plan = all_slices;
+      MOBIQ_RETURN_IF_ERROR(executor.truncate(0));
+      MOBIQ_RETURN_IF_ERROR(executor.forward(request, reference.data()));
+      log_softmax_rows(reference.data(), options.window - 1, vocab);
+    }
+    MOBIQ_RETURN_IF_ERROR(executor.truncate(0));
+    request.plan = options.plan;
     request.stats = &stats;
     MOBIQ_RETURN_IF_ERROR(executor.forward(request, logits.data()));
     for (int32_t t = 0; t + 1 < options.window; ++t)
       result.total_nll += negative_log_likelihood(logits.data() + static_cast<int64_t>(t) * vocab, vocab, window[t + 1]);
+    if (options.divergence) {
+      log_softmax_rows(logits.data(), options.window - 1, vocab);
+      accumulate_divergence(reference.data(), logits.data(), options.window - 1, vocab, divergence);
+    }
     result.predictions += options.window - 1;
     if (options.progress) options.progress(w + 1, windows);
   }
   result.windows = windows;
   result.bits_per_weight = bits_per_weight(stats, sliced_weight_count(model.weights()));
   result.perplexity = std::exp(result.total_nll / static_cast<double>(result.predictions));
+  result.kl_divergence = divergence.mean_kl();
+  result.same_top_token = divergence.same_top_fraction();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }

@@ -15,6 +15,9 @@ struct PerplexityOptions {
   int32_t window = 512;
   SlicePlan plan;            // precision of every window (kExplicit plans are not accepted here)
   int32_t max_windows = 0;  // > 0: stop after this many windows (quick checks)
+  // Also compare every prediction with the model reading all its slices (divergence.h); each window
+  // then runs twice.
+  bool divergence = false;
   // Called after each window with (windows done, windows total).
   std::function<void(int64_t, int64_t)> progress;
 };
@@ -27,6 +30,10 @@ struct PerplexityResult {
   int64_t windows = 0;
   int64_t tokens = 0;          // the text's token count, BOS included
   double seconds = 0.0;
+  // With options.divergence: mean KL(all slices || plan) per prediction, nats, and the fraction of
+  // predictions whose most likely token is the same under both.
+  double kl_divergence = 0.0;
+  double same_top_token = 0.0;
 };
 
 // The protocol's token ids for a text file's contents: its documents (separated by a line "<|doc|>")

@@ -124,6 +124,40 @@ TEST_F(FixtureA, SlicedPerplexityMatchesNestedTruncationAtEveryK) {
   }
 }
 
+// Each slice brings the predictions closer to the file's full precision, and comparing with it runs
+// the reference on its own fresh cache: the plan's perplexity is the same with or without it.
+TEST_F(FixtureA, DivergenceFromAllSlicesFallsWithEverySlice) {
+  Model model = open_mbq();
+  auto executor = test::cpu_executor(model, 512, 512);
+  const std::vector<int32_t> tokens = eval_tokens(model);
+  double previous_kl = INFINITY, previous_top = 0.0;
+  for (int k = 1; k <= 4; ++k) {
+    PerplexityOptions options;
+    options.plan.slices = k;
+    options.max_windows = 3;
+    auto plain = evaluate_perplexity(*executor, model, tokens, options);
+    options.divergence = true;
+    auto compared = evaluate_perplexity(*executor, model, tokens, options);
+    ASSERT_TRUE(plain.ok() && compared.ok());
+    EXPECT_NEAR(compared->perplexity, plain->perplexity, 1e-9 * plain->perplexity) << "k=" << k;
+    EXPECT_EQ(plain->kl_divergence, 0.0);
+    EXPECT_LT(compared->kl_divergence, previous_kl) << "k=" << k;
+    EXPECT_GT(compared->same_top_token, previous_top) << "k=" << k;
+    previous_kl = compared->kl_divergence;
+    previous_top = compared->same_top_token;
+  }
+  EXPECT_NEAR(previous_kl, 0.0, 1e-9);
+  EXPECT_EQ(previous_top, 1.0);
+
+  Model hf = open_hf();
+  auto hf_executor = test::cpu_executor(hf, 512, 512);
+  PerplexityOptions options;
+  options.divergence = true;
+  auto refused = evaluate_perplexity(*hf_executor, hf, tokens, options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("sliced"), std::string::npos) << refused.status().to_string();
+}
+
 TEST_F(FixtureA, PrefillEqualsTokenByTokenDecode) {
   Model hf = open_hf();
   Model mbq = open_mbq();

@@ -26,7 +26,9 @@ struct PerplexityArgs {
   int32_t window = 512;
   int32_t chunks = 0;
   bool json = false;
+  bool divergence = false;
   std::string plot;
+  std::string plot_divergence;
 };
 
 // One evaluation to run: a plan and how to label it.
@@ -49,6 +51,8 @@ Result<std::vector<Run>> plan_runs(const Model& model, const PerplexityArgs& arg
   if (model.max_slices() == 0) {
     if (!args.slices.empty() || !args.bits.empty())
       return invalid_argument("--slices/--bits need a sliced .mbq model; --hf runs unquantized");
+    if (args.divergence)
+      return invalid_argument("--kl-divergence needs a sliced .mbq model (it compares each plan with all its slices)");
     runs.push_back({"unquantized", 16.0, {}, {}});
     return runs;
   }
@@ -87,8 +91,11 @@ int run_perplexity(const PerplexityArgs& args) {
   if (!executor.ok()) return report_error(executor.status());
 
   nlohmann::json results = nlohmann::json::array();
-  std::map<std::string, PlotSeries> series;
-  if (!args.json)
+  std::map<std::string, PlotSeries> series, divergence_series;
+  if (!args.json && args.divergence)
+    std::printf("%-11s %9s %9s %12s %9s %8s %9s  %s\n", "routing", "budget", "bits", "perplexity", "KL", "same top",
+                "seconds", "plan");
+  else if (!args.json)
     std::printf("%-11s %9s %9s %12s %9s  %s\n", "routing", "budget", "bits", "perplexity", "seconds", "plan");
   for (const Run& run : *runs) {
     Progress progress("perplexity " + run.routing + " " + std::to_string(run.requested_bits).substr(0, 4));
@@ -96,6 +103,7 @@ int run_perplexity(const PerplexityArgs& args) {
     options.window = args.window;
     options.plan = run.plan;
     options.max_windows = args.chunks;
+    options.divergence = args.divergence;
     options.progress = [&](int64_t done, int64_t total) { progress.update(done, total); };
     Result<PerplexityResult> r = evaluate_perplexity(**executor, *model, *tokens, options);
     progress.finish();
@@ -103,24 +111,43 @@ int run_perplexity(const PerplexityArgs& args) {
     const double measured = run.routing == "unquantized" ? 16.0 : r->bits_per_weight;
     const std::string description =
         run.routing == "uniform" ? std::to_string(run.plan.slices) + " slices everywhere" : run.choice.description();
-    results.push_back({{"routing", run.routing}, {"budget_bits", run.requested_bits}, {"bits", measured},
-                       {"perplexity", r->perplexity}, {"nll", r->total_nll}, {"predictions", r->predictions},
-                       {"windows", r->windows}, {"seconds", r->seconds}, {"plan", description}});
+    nlohmann::json result = {{"routing", run.routing}, {"budget_bits", run.requested_bits}, {"bits", measured},
+                             {"perplexity", r->perplexity}, {"nll", r->total_nll}, {"predictions", r->predictions},
+                             {"windows", r->windows}, {"seconds", r->seconds}, {"plan", description}};
+    if (args.divergence) {
+      result["kl_divergence"] = r->kl_divergence;
+      result["same_top_token"] = r->same_top_token;
+    }
+    results.push_back(std::move(result));
     series[run.routing].name = run.routing;
     series[run.routing].points.emplace_back(measured, r->perplexity);
-    if (!args.json) {
+    divergence_series[run.routing].name = run.routing;
+    if (r->kl_divergence > 0.0) divergence_series[run.routing].points.emplace_back(measured, r->kl_divergence);
+    if (!args.json && args.divergence)
+      std::printf("%-11s %9.2f %9.3f %12.4f %9.5f %7.2f%% %9.1f  %s\n", run.routing.c_str(), run.requested_bits,
+                  measured, r->perplexity, r->kl_divergence, 100.0 * r->same_top_token, r->seconds, description.c_str());
+    else if (!args.json)
       std::printf("%-11s %9.2f %9.3f %12.4f %9.1f  %s\n", run.routing.c_str(), run.requested_bits, measured,
                   r->perplexity, r->seconds, description.c_str());
-      std::fflush(stdout);
-    }
+    std::fflush(stdout);
   }
-  if (!args.plot.empty()) {
+  const auto draw = [](const std::string& path, const std::string& title, const std::string& y_label,
+                       const std::map<std::string, PlotSeries>& by_routing) {
     std::vector<PlotSeries> lines;
-    for (auto& [name, s] : series) lines.push_back(s);
-    std::ofstream out(args.plot);
-    out << line_chart_svg("perplexity of " + args.text_file, "bits per weight (measured, routers included)",
-                          "perplexity", lines, true);
-    if (!out) return report_error(io_error("cannot write " + args.plot));
+    for (const auto& [name, s] : by_routing)
+      if (!s.points.empty()) lines.push_back(s);
+    std::ofstream out(path);
+    out << line_chart_svg(title, "bits per weight (measured, routers included)", y_label, lines, true);
+    return out ? Status::Ok() : io_error("cannot write " + path);
+  };
+  if (!args.plot.empty()) {
+    const Status s = draw(args.plot, "perplexity of " + args.text_file, "perplexity", series);
+    if (!s.ok()) return report_error(s);
+  }
+  if (!args.plot_divergence.empty()) {
+    const Status s = draw(args.plot_divergence, "KL divergence from all slices on " + args.text_file,
+                          "KL divergence (nats per token)", divergence_series);
+    if (!s.ok()) return report_error(s);
   }
   if (args.json) {
     nlohmann::json doc = {{"file", args.text_file}, {"tokens", tokens->size()}, {"window", args.window},
@@ -155,7 +182,14 @@ Command add_perplexity_command(CLI::App& root) {
   app->add_option("-c,--ctx-size", args->window, "window length in tokens")->check(CLI::Range(2, 1 << 20))->capture_default_str();
   app->add_option("--chunks", args->chunks, "evaluate only the first N windows (0: all)")->check(CLI::NonNegativeNumber);
   app->add_flag("--json", args->json, "one JSON document on stdout");
+  app->add_flag("--kl-divergence", args->divergence,
+                "also each plan's mean KL divergence from the file's full precision (every slice) and how often "
+                "both put the same token first; runs every window twice");
   app->add_option("--plot", args->plot, "also draw perplexity against measured bits into this SVG file");
+  app->add_option("--plot-kl", args->plot_divergence,
+                  "with --kl-divergence: draw the divergence against measured bits (log scale; plans that equal "
+                  "all slices, KL 0, are left out)")
+      ->needs("--kl-divergence");
   return {app, [args] { return run_perplexity(*args); }};
 }
 

@@ -1,32 +1,13 @@
 #include "tools/quantizer/calibration/plan_divergence.h"
 
 #include <algorithm>
-#include <cmath>
 #include <memory>
 
 #include "backends/registry.h"
+#include "runtime/engine/divergence.h"
 
 namespace mobiq {
 namespace {
-
-// Rows of logits [n][vocab] -> log-probabilities, in place.
-void log_softmax_rows(float* logits, int64_t n, int64_t vocab) {
-  for (int64_t t = 0; t < n; ++t) {
-    float* row = logits + t * vocab;
-    const float max = *std::max_element(row, row + vocab);
-    double total = 0.0;
-    for (int64_t i = 0; i < vocab; ++i) total += std::exp(static_cast<double>(row[i] - max));
-    const float log_total = static_cast<float>(std::log(total)) + max;
-    for (int64_t i = 0; i < vocab; ++i) row[i] -= log_total;
-  }
-}
-
-// Mean over rows of KL(p || q) for log-probability rows [n][vocab].
-double mean_kl(const float* log_p, const float* log_q, int64_t n, int64_t vocab) {
-  double total = 0.0;
-  for (int64_t i = 0; i < n * vocab; ++i) total += std::exp(static_cast<double>(log_p[i])) * (log_p[i] - log_q[i]);
-  return total / static_cast<double>(n);
-}
 
 // Log-probabilities [window_tokens][vocab] of window w under `plan`.
 Status window_log_probs(Executor& executor, std::span<const int32_t> tokens, int32_t w, const SlicePlan& plan,
@@ -64,7 +45,9 @@ Result<std::vector<double>> plan_divergences(const Model& model, std::span<const
     MOBIQ_RETURN_IF_ERROR(window_log_probs(*executor, tokens, w, SlicePlan{}, o.window_tokens, vocab, reference.data()));
     for (size_t p = 0; p < plans.size(); ++p) {
       MOBIQ_RETURN_IF_ERROR(window_log_probs(*executor, tokens, w, plans[p], o.window_tokens, vocab, planned.data()));
-      kl[p] += mean_kl(reference.data(), planned.data(), o.window_tokens, vocab) / windows;
+      DivergenceTotals totals;
+      accumulate_divergence(reference.data(), planned.data(), o.window_tokens, vocab, totals);
+      kl[p] += totals.mean_kl() / windows;
       if (o.progress) o.progress(static_cast<int64_t>(w) * plans.size() + p + 1, static_cast<int64_t>(windows) * plans.size());
     }
   }
