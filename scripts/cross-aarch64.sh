@@ -20,7 +20,7 @@ fi
 cmake --preset linux-aarch64 >/dev/null
 cmake --build build/linux-aarch64
 for suite in core/core_test tokenizer/tokenizer_test format/format_test model/model_test model/hf_model_test \
-             elastic/elastic_test quantizer/quantizer_test; do
+             engine/engine_test elastic/elastic_test quantizer/quantizer_test; do
   echo "== $suite (aarch64, qemu)"
   qemu-aarch64 -L /usr/aarch64-linux-gnu "build/linux-aarch64/tests/$suite" --gtest_brief=1
 done
