@@ -1,7 +1,7 @@
 #!/bin/sh
 # `mobiq perplexity --kl-divergence`: the table and JSON carry each plan's divergence from all slices
 # (zero for all slices, positive for fewer), --plot-kl draws it, and an unquantized model or --plot-kl
-# without --kl-divergence is refused with a reason.
+# without --kl-divergence is refused with a reason, as is a plot over the text or the model.
 # Usage: perplexity_flags_test.sh MOBIQ_EXE SOURCE_DIR
 set -eu
 mobiq=$1 source_dir=$2
@@ -30,6 +30,15 @@ grep -q '"kl_divergence": ' "$work/out.txt" || fail "no kl_divergence in the JSO
 grep -q '"same_top_token": ' "$work/out.txt" || fail "no same_top_token in the JSON"
 perplexity -m "$work/m.mbq" --slices 2 --json || fail "--json failed"
 if grep -q 'kl_divergence' "$work/out.txt"; then fail "kl_divergence reported without --kl-divergence"; fi
+
+cp "$model/calib.txt" "$work/text.txt"
+if "$mobiq" perplexity -m "$work/m.mbq" -f "$work/text.txt" --chunks 1 -c 64 --slices 1 --plot "$work/text.txt" \
+    >"$work/out.txt" 2>"$work/err.txt"; then fail "--plot over the text accepted"; fi
+grep -q 'input of this command' "$work/err.txt" || fail "--plot over the text: no reason given"
+cmp -s "$model/calib.txt" "$work/text.txt" || fail "the text was modified"
+cp "$work/m.mbq" "$work/m-copy.mbq"
+if perplexity -m "$work/m.mbq" --slices 1 --kl-divergence --plot-kl "$work/m.mbq"; then fail "--plot-kl over the model accepted"; fi
+cmp -s "$work/m.mbq" "$work/m-copy.mbq" || fail "the model was modified"
 
 if perplexity --hf "$model" --kl-divergence; then fail "--kl-divergence on an unquantized model accepted"; fi
 grep -q 'needs a sliced .mbq model' "$work/err.txt" || fail "unquantized model: no reason given"

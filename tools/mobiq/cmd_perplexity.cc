@@ -2,6 +2,7 @@
 // cache), one result per slice count or average budget, and per routing strategy when asked to
 // compare them; measured bits per weight (routers counted) beside every figure.
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -78,7 +79,19 @@ Result<std::vector<Run>> plan_runs(const Model& model, const PerplexityArgs& arg
   return runs;
 }
 
+// A plot must not replace what it was measured from: the text or the model file.
+Status check_plot_paths(const PerplexityArgs& args) {
+  for (const std::string& plot : {args.plot, args.plot_divergence})
+    for (const std::string& input : {args.text_file, args.source.mbq_path}) {
+      std::error_code ec;
+      if (!plot.empty() && !input.empty() && std::filesystem::exists(plot, ec) && std::filesystem::equivalent(plot, input, ec))
+        return invalid_argument("refusing to draw over " + plot + ": it is an input of this command");
+    }
+  return Status::Ok();
+}
+
 int run_perplexity(const PerplexityArgs& args) {
+  if (const Status s = check_plot_paths(args); !s.ok()) return report_error(s);
   Result<Model> model = open_model(args.source);
   if (!model.ok()) return report_error(model.status());
   Result<std::vector<Run>> runs = plan_runs(*model, args);
