@@ -13,6 +13,7 @@
 
 #include "format/mbq_tensors.h"
 #include "runtime/core/half.h"
+#include "runtime/core/output_path.h"
 
 namespace mobiq {
 namespace {
@@ -247,13 +248,9 @@ Status validate_specs(const std::vector<MbqDenseSpec>& dense, const std::vector<
 
 Status check_output_path(const std::string& output_path, const std::vector<std::string>& protected_paths) {
   std::error_code ec;
-  const fs::path out(output_path);
-  if (fs::is_directory(out, ec)) return invalid_argument(output_path + ": is a directory, not a file path");
-  if (!fs::exists(out, ec)) return Status::Ok();
-  for (const std::string& p : protected_paths) {
-    if (fs::equivalent(out, fs::path(p), ec))
-      return invalid_argument("refusing to write " + output_path + ": it is an input (" + p + ")");
-  }
+  if (fs::is_directory(output_path, ec)) return invalid_argument(output_path + ": is a directory, not a file path");
+  for (const std::string& p : protected_paths)
+    MOBIQ_RETURN_IF_ERROR(refuse_output_over_input(output_path, p, "an input (" + p + ")"));
   return Status::Ok();
 }
 

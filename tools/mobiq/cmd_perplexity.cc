@@ -2,11 +2,11 @@
 // cache), one result per slice count or average budget, and per routing strategy when asked to
 // compare them; measured bits per weight (routers counted) beside every figure.
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "runtime/core/output_path.h"
 #include "runtime/engine/budget_plan.h"
 #include "runtime/engine/perplexity.h"
 #include "tools/mobiq/command.h"
@@ -82,11 +82,8 @@ Result<std::vector<Run>> plan_runs(const Model& model, const PerplexityArgs& arg
 // A plot must not replace what it was measured from: the text or the model file.
 Status check_plot_paths(const PerplexityArgs& args) {
   for (const std::string& plot : {args.plot, args.plot_divergence})
-    for (const std::string& input : {args.text_file, args.source.mbq_path}) {
-      std::error_code ec;
-      if (!plot.empty() && !input.empty() && std::filesystem::exists(plot, ec) && std::filesystem::equivalent(plot, input, ec))
-        return invalid_argument("refusing to draw over " + plot + ": it is an input of this command");
-    }
+    for (const std::string& input : {args.text_file, args.source.mbq_path})
+      MOBIQ_RETURN_IF_ERROR(refuse_output_over_input(plot, input, "an input of this command"));
   return Status::Ok();
 }
 

@@ -9,6 +9,7 @@
 #include "format/mbq_tensors.h"
 #include "format/mbq_writer.h"
 #include "runtime/core/half.h"
+#include "runtime/core/output_path.h"
 #include "runtime/model/hf_checkpoint.h"
 #include "tools/quantizer/nested_rtn.h"
 
@@ -62,9 +63,8 @@ Result<std::string> architecture_of(const std::string& config_json) {
 
 // The output must not be the input directory or any file in it.
 Result<std::vector<std::string>> input_files(const std::string& input_dir, const std::string& output_path) {
+  MOBIQ_RETURN_IF_ERROR(refuse_output_over_input(output_path, input_dir, "the input directory"));
   std::error_code ec;
-  if (fs::exists(output_path, ec) && fs::equivalent(output_path, input_dir, ec))
-    return invalid_argument("refusing to write " + output_path + ": it is the input directory");
   std::vector<std::string> files;
   for (const auto& entry : fs::directory_iterator(input_dir, ec)) files.push_back(entry.path().string());
   if (ec) return io_error("cannot list " + input_dir + ": " + ec.message());

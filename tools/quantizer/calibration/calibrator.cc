@@ -11,6 +11,7 @@
 
 #include "backends/cpu/ops/matmul.h"
 #include "runtime/core/half.h"
+#include "runtime/core/output_path.h"
 #include "runtime/core/text_file.h"
 #include "runtime/engine/perplexity.h"
 #include "runtime/engine/precision.h"
@@ -123,9 +124,7 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
   const Clock clock;
   if (o.windows < 1 || o.window_tokens < 2) return invalid_argument("calibration needs at least one window of 2 tokens");
   if (o.router_hidden < 1) return invalid_argument("router hidden width must be positive");
-  std::error_code ec;
-  if (std::filesystem::exists(o.output_path, ec) && std::filesystem::equivalent(o.output_path, o.calib_path, ec))
-    return invalid_argument("refusing to write " + o.output_path + ": it is the calibration text");
+  MOBIQ_RETURN_IF_ERROR(refuse_output_over_input(o.output_path, o.calib_path, "the calibration text"));
   MOBIQ_ASSIGN_OR_RETURN(Model fp, Model::open_hf(o.input_dir));
   const ModelConfig& config = fp.config();
   MOBIQ_ASSIGN_OR_RETURN(std::string text, read_text_file(o.calib_path));
