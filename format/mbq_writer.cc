@@ -249,9 +249,7 @@ Status validate_specs(const std::vector<MbqDenseSpec>& dense, const std::vector<
 Status check_output_path(const std::string& output_path, const std::vector<std::string>& protected_paths) {
   std::error_code ec;
   if (fs::is_directory(output_path, ec)) return invalid_argument(output_path + ": is a directory, not a file path");
-  for (const std::string& p : protected_paths)
-    MOBIQ_RETURN_IF_ERROR(refuse_output_over_input(output_path, p, "an input (" + p + ")"));
-  return Status::Ok();
+  return refuse_output_over_inputs(output_path, protected_paths);
 }
 
 }  // namespace

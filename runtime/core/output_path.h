@@ -3,12 +3,21 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
+#include "runtime/core/result.h"
 #include "runtime/core/status.h"
 
 namespace mobiq {
 
 // invalid_argument "refusing to write OUTPUT: it is WHAT" when `output` exists and is `input`.
 Status refuse_output_over_input(const std::string& output, const std::string& input, const std::string& what);
+
+// What a command reading a checkpoint directory must not write over: `dir` itself and every entry
+// directly in it. io_error when `dir` cannot be listed.
+Result<std::vector<std::string>> directory_and_entries(const std::string& dir);
+
+// refuse_output_over_input for each of `inputs`, naming the input hit: "it is an input (PATH)".
+Status refuse_output_over_inputs(const std::string& output, const std::vector<std::string>& inputs);
 
 }  // namespace mobiq

@@ -1,7 +1,8 @@
 #!/bin/sh
 # `mobiq perplexity --kl-divergence`: the table and JSON carry each plan's divergence from all slices
 # (zero for all slices, positive for fewer), --plot-kl draws it, and an unquantized model or --plot-kl
-# without --kl-divergence is refused with a reason, as is a plot over the text or the model.
+# without --kl-divergence is refused with a reason, as is a plot over the text, the model or a file of
+# the checkpoint directory.
 # Usage: perplexity_flags_test.sh MOBIQ_EXE SOURCE_DIR
 set -eu
 mobiq=$1 source_dir=$2
@@ -34,11 +35,15 @@ if grep -q 'kl_divergence' "$work/out.txt"; then fail "kl_divergence reported wi
 cp "$model/calib.txt" "$work/text.txt"
 if "$mobiq" perplexity -m "$work/m.mbq" -f "$work/text.txt" --chunks 1 -c 64 --slices 1 --plot "$work/text.txt" \
     >"$work/out.txt" 2>"$work/err.txt"; then fail "--plot over the text accepted"; fi
-grep -q 'input of this command' "$work/err.txt" || fail "--plot over the text: no reason given"
+grep -q "refusing to write $work/text.txt: it is an input" "$work/err.txt" || fail "--plot over the text: no reason given"
 cmp -s "$model/calib.txt" "$work/text.txt" || fail "the text was modified"
 cp "$work/m.mbq" "$work/m-copy.mbq"
 if perplexity -m "$work/m.mbq" --slices 1 --kl-divergence --plot-kl "$work/m.mbq"; then fail "--plot-kl over the model accepted"; fi
 cmp -s "$work/m.mbq" "$work/m-copy.mbq" || fail "the model was modified"
+cp -r "$model" "$work/checkpoint"
+if perplexity --hf "$work/checkpoint" --plot "$work/checkpoint/config.json"; then fail "--plot over the checkpoint's config accepted"; fi
+grep -q 'it is an input' "$work/err.txt" || fail "--plot over the checkpoint's config: no reason given"
+cmp -s "$model/config.json" "$work/checkpoint/config.json" || fail "the checkpoint's config was modified"
 
 if perplexity --hf "$model" --kl-divergence; then fail "--kl-divergence on an unquantized model accepted"; fi
 grep -q 'needs a sliced .mbq model' "$work/err.txt" || fail "unquantized model: no reason given"

@@ -47,5 +47,25 @@ TEST_F(OutputPath, AcceptsANewFileAnotherFileAndAMissingInput) {
   EXPECT_TRUE(refuse_output_over_input(path("other.txt"), "", "the text").ok());
 }
 
+TEST_F(OutputPath, ADirectoryProtectsItselfAndItsFiles) {
+  Result<std::vector<std::string>> inputs = directory_and_entries(dir_.string());
+  ASSERT_TRUE(inputs.ok()) << inputs.status().to_string();
+  EXPECT_EQ(inputs->size(), 3u);  // the directory, input.txt, other.txt
+  for (const char* output : {"input.txt", "other.txt"}) {
+    const Status s = refuse_output_over_inputs(path(output), *inputs);
+    ASSERT_FALSE(s.ok()) << output;
+    EXPECT_NE(s.message().find("it is an input (" + path(output) + ")"), std::string::npos) << s.to_string();
+  }
+  EXPECT_FALSE(refuse_output_over_inputs(dir_.string(), *inputs).ok());
+  EXPECT_TRUE(refuse_output_over_inputs(path("new.txt"), *inputs).ok());
+}
+
+TEST_F(OutputPath, AnUnlistableDirectoryIsAnError) {
+  Result<std::vector<std::string>> inputs = directory_and_entries(path("missing"));
+  ASSERT_FALSE(inputs.ok());
+  EXPECT_EQ(inputs.status().code(), ErrorCode::kIoError);
+  EXPECT_NE(inputs.status().message().find("cannot list " + path("missing")), std::string::npos);
+}
+
 }  // namespace
 }  // namespace mobiq

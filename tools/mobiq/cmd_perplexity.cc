@@ -79,11 +79,16 @@ Result<std::vector<Run>> plan_runs(const Model& model, const PerplexityArgs& arg
   return runs;
 }
 
-// A plot must not replace what it was measured from: the text or the model file.
+// A plot must not replace what it was measured from: the text, the model file, or the checkpoint
+// directory and the files in it.
 Status check_plot_paths(const PerplexityArgs& args) {
+  std::vector<std::string> inputs{args.text_file, args.source.mbq_path};
+  if (!args.source.hf_dir.empty()) {
+    MOBIQ_ASSIGN_OR_RETURN(const std::vector<std::string> checkpoint, directory_and_entries(args.source.hf_dir));
+    inputs.insert(inputs.end(), checkpoint.begin(), checkpoint.end());
+  }
   for (const std::string& plot : {args.plot, args.plot_divergence})
-    for (const std::string& input : {args.text_file, args.source.mbq_path})
-      MOBIQ_RETURN_IF_ERROR(refuse_output_over_input(plot, input, "an input of this command"));
+    MOBIQ_RETURN_IF_ERROR(refuse_output_over_inputs(plot, inputs));
   return Status::Ok();
 }
 

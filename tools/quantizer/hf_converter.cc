@@ -61,16 +61,6 @@ Result<std::string> architecture_of(const std::string& config_json) {
   return it != config.end() && it->is_string() ? it->get<std::string>() : std::string("llama");
 }
 
-// The output must not be the input directory or any file in it.
-Result<std::vector<std::string>> input_files(const std::string& input_dir, const std::string& output_path) {
-  MOBIQ_RETURN_IF_ERROR(refuse_output_over_input(output_path, input_dir, "the input directory"));
-  std::error_code ec;
-  std::vector<std::string> files;
-  for (const auto& entry : fs::directory_iterator(input_dir, ec)) files.push_back(entry.path().string());
-  if (ec) return io_error("cannot list " + input_dir + ": " + ec.message());
-  return files;
-}
-
 struct Plan {
   std::vector<MbqDenseSpec> dense;
   std::vector<DenseTensor> dense_sources;  // parallel to dense
@@ -111,8 +101,9 @@ const char* converter_version() { return "mobiq " MOBIQ_VERSION; }
 Status convert_hf_to_mbq(const ConvertOptions& options) {
   if (options.input_dir.empty()) return invalid_argument("no input directory given");
   if (options.output_path.empty()) return invalid_argument("no output path given");
-  MOBIQ_ASSIGN_OR_RETURN(const std::vector<std::string> protected_paths,
-                         input_files(options.input_dir, options.output_path));
+  // The output must not be the input directory or any file in it.
+  MOBIQ_ASSIGN_OR_RETURN(const std::vector<std::string> protected_paths, directory_and_entries(options.input_dir));
+  MOBIQ_RETURN_IF_ERROR(refuse_output_over_inputs(options.output_path, protected_paths));
   MOBIQ_ASSIGN_OR_RETURN(const HfCheckpoint checkpoint, HfCheckpoint::open(options.input_dir));
   MOBIQ_ASSIGN_OR_RETURN(const ModelWeights weights, checkpoint.weights());
   const ModelConfig& config = checkpoint.config();
