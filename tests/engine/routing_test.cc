@@ -20,7 +20,6 @@
 #include "tests/support/shared_data.h"
 #include "tools/quantizer/calibration/activation_collector.h"
 #include "tools/quantizer/calibration/calibrator.h"
-#include "tools/quantizer/calibration/threshold_levelling.h"
 
 namespace mobiq {
 namespace {
@@ -193,25 +192,6 @@ TEST_F(Routing, SessionReportsTheBitsItUsedAndHonoursTheSliceCap) {
 
 // Statistics gathered one layer per pass (what a model too large for one pass gets) must give the
 // same model as one pass over every layer: same budget table, same logits.
-TEST(ThresholdLevelling, RefusesTooFewTokensAndAModelWithoutRouters) {
-  MOBIQ_REQUIRE_SHARED();
-  auto fp = Model::open_hf(test::fixture_a_dir().string());
-  ASSERT_TRUE(fp.ok()) << fp.status().to_string();
-  const std::vector<int32_t> tokens(256, 1);
-  std::vector<MbqBudgetEntry> table(1);
-  table[0].thresholds.assign(6 * kLinearGroups, 0.0f);
-  LevellingOptions options;
-  options.window_tokens = 512;
-  Status s = level_thresholds(*fp, tokens, PlannerInput{}, options, table);
-  EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument);
-  EXPECT_NE(s.message().find("at least one window"), std::string::npos) << s.to_string();
-  options.window_tokens = 128;
-  s = level_thresholds(*fp, tokens, PlannerInput{}, options, table);
-  EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument);
-  EXPECT_NE(s.message().find("needs a model with its routers"), std::string::npos) << s.to_string();
-  EXPECT_EQ(table[0].thresholds, std::vector<float>(6 * kLinearGroups, 0.0f));  // untouched
-}
-
 TEST(CalibrationRanges, OneLayerPerPassWritesTheSameModel) {
   MOBIQ_REQUIRE_SHARED();
   std::vector<fs::path> paths;

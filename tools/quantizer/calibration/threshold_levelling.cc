@@ -35,25 +35,6 @@ class RouterScoreRecorder final : public ActivationObserver {
   std::vector<float> scores_, hidden_, group_scores_;
 };
 
-// Runs `windows` windows of `tokens` with `thresholds` and puts every token's router scores into
-// seen.scores ([windows * window_tokens][groups][kResidualPlanes]). logits: [vocab] scratch.
-Status record_scores(Executor& executor, RouterScoreRecorder& recorder, std::span<const int32_t> tokens,
-                     std::span<const float> thresholds, int32_t window_tokens, int32_t windows,
-                     std::vector<float>& logits, PlannerInput& seen) {
-  for (int32_t w = 0; w < windows; ++w) {
-    ForwardRequest request;
-    request.tokens = tokens.subspan(static_cast<size_t>(w) * window_tokens, window_tokens);
-    request.plan.mode = SlicePlan::Mode::kRouted;
-    request.plan.thresholds = thresholds;
-    request.observer = &recorder;
-    MOBIQ_RETURN_IF_ERROR(executor.truncate(0));
-    MOBIQ_RETURN_IF_ERROR(executor.forward(request, logits.data()));
-    std::copy(recorder.scores().begin(), recorder.scores().end(),
-              seen.scores.begin() + static_cast<int64_t>(w) * static_cast<int64_t>(recorder.scores().size()));
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 Status level_thresholds(const Model& quantized, std::span<const int32_t> tokens, const PlannerInput& planner,
@@ -65,6 +46,7 @@ Status level_thresholds(const Model& quantized, std::span<const int32_t> tokens,
       if (!router.present()) return invalid_argument("threshold levelling needs a model with its routers");
   MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor, window_executor(quantized, o.window_tokens, o.threads));
   const int64_t groups = static_cast<int64_t>(quantized.config().n_layers) * kLinearGroups;
+  const int64_t per_window = static_cast<int64_t>(o.window_tokens) * groups * kResidualPlanes;
   RouterScoreRecorder recorder(quantized.weights(), o.window_tokens);
   std::vector<float> logits(quantized.config().vocab_size);
   PlannerInput seen = planner;  // the same planner on the tokens the quantized model routed
@@ -72,12 +54,20 @@ Status level_thresholds(const Model& quantized, std::span<const int32_t> tokens,
   seen.scores.resize(seen.samples * groups * kResidualPlanes);
   for (size_t i = 0; i < table.size(); ++i) {
     MbqBudgetEntry& e = table[i];
-    if (!e.thresholds.empty()) {
-      MOBIQ_RETURN_IF_ERROR(record_scores(*executor, recorder, tokens, e.thresholds, o.window_tokens, windows, logits, seen));
-      RoutedLevel level = routed_level(seen, e.budget_bits);
-      e.thresholds = std::move(level.thresholds);
-      e.calibration_bits = static_cast<float>(level.bits);
+    if (e.thresholds.empty()) continue;
+    for (int32_t w = 0; w < windows; ++w) {
+      ForwardRequest request;
+      request.tokens = tokens.subspan(static_cast<size_t>(w) * o.window_tokens, o.window_tokens);
+      request.plan.mode = SlicePlan::Mode::kRouted;
+      request.plan.thresholds = e.thresholds;
+      request.observer = &recorder;
+      MOBIQ_RETURN_IF_ERROR(executor->truncate(0));
+      MOBIQ_RETURN_IF_ERROR(executor->forward(request, logits.data()));
+      std::copy(recorder.scores().begin(), recorder.scores().end(), seen.scores.begin() + w * per_window);
     }
+    RoutedLevel level = routed_level(seen, e.budget_bits);
+    e.thresholds = std::move(level.thresholds);
+    e.calibration_bits = static_cast<float>(level.bits);
     if (o.progress) o.progress(static_cast<int64_t>(i) + 1, static_cast<int64_t>(table.size()));
   }
   return Status::Ok();
