@@ -1,6 +1,5 @@
 // Routed execution end to end on fixture-a with a small calibration: the file carries routers and a
-// budget table, the thresholds meet their budgets on the calibration text (closely on the window they
-// were levelled on), prefill grouped by slice
+// budget table, the thresholds meet their budgets on the calibration text, prefill grouped by slice
 // count equals token-by-token decode, the session reports the bits it actually used, and statistics
 // gathered a layer at a time give the same model as one pass.
 #include <gtest/gtest.h>
@@ -98,33 +97,6 @@ TEST_F(Routing, ThresholdsMeetTheirBudgetsOnTheCalibrationText) {
     ASSERT_TRUE(r.ok()) << r.status().to_string();
     EXPECT_NEAR(r->bits_per_weight, bits, 0.1) << choice->description();
   }
-}
-
-// The calibrator levels every routed entry on its first window (sensitivity_windows = 1) with the
-// quantized model's own activations, so there the routers spend what the entry says.
-TEST_F(Routing, LevelledThresholdsSpendTheirBudgetsOnTheLevellingWindow) {
-  auto text = read_text_file(test::shared_data("calib.txt").string());
-  ASSERT_TRUE(text.ok());
-  auto tokens = protocol_tokens(model_->tokenizer(), model_->config().bos_id, *text);
-  ASSERT_TRUE(tokens.ok());
-  auto exec = executor(kWindow);
-  const BudgetPlanner planner(model_->weights(), model_->max_slices());
-  int routed = 0;
-  for (const BudgetPlan& entry : model_->weights().budget_plans) {
-    if (entry.thresholds.empty()) continue;
-    ++routed;
-    auto choice = planner.choose(entry.bits, mobiq::Routing::kRouted);
-    ASSERT_TRUE(choice.ok());
-    PerplexityOptions options;
-    options.window = kWindow;
-    options.max_windows = 1;
-    options.plan = choice->plan();
-    auto r = evaluate_perplexity(*exec, *model_, *tokens, options);
-    ASSERT_TRUE(r.ok()) << r.status().to_string();
-    EXPECT_NEAR(r->bits_per_weight, entry.bits, 0.01) << choice->description();
-    EXPECT_NEAR(entry.calibration_bits, entry.bits, 0.01);
-  }
-  EXPECT_EQ(routed, 23);  // 2.25 .. 7.75
 }
 
 TEST_F(Routing, GroupedPrefillEqualsTokenByTokenDecode) {

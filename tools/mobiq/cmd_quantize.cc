@@ -75,7 +75,7 @@ Command add_quantize_command(CLI::App& root) {
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str()
       ->needs(calib);
-  app->add_option("--sensitivity-windows", c.sensitivity_windows, "windows per layer-sensitivity probe and for levelling the router thresholds")->check(CLI::Range(1, 1 << 20))->capture_default_str()->needs(calib);
+  app->add_option("--sensitivity-windows", c.sensitivity_windows, "windows per layer-sensitivity probe")->check(CLI::Range(1, 1 << 20))->capture_default_str()->needs(calib);
   app->add_option("--samples-per-window", c.samples_per_window, "token activations kept per window for the routers")->check(CLI::Range(1, 1 << 16))->capture_default_str()->needs(calib);
   app->add_option("--statistics-memory", args->statistics_mib,
                   "MiB of activation statistics held at once; less memory, more passes over the text")

@@ -66,24 +66,13 @@ double routed_bits(const PlannerInput& in, double level) {
   return bits / (total_weights(in) * static_cast<double>(in.samples)) + in.router_bits;
 }
 
-RoutedLevel routed_level(const PlannerInput& in, double bits) {
-  const auto [lo_score, hi_score] = std::minmax_element(in.scores.begin(), in.scores.end());
+std::vector<MbqBudgetEntry> plan_budgets(const PlannerInput& in) {
+  const size_t groups = in.group_weights.size();
+  const auto [lo_it, hi_it] = std::minmax_element(in.scores.begin(), in.scores.end());
   const auto [lo_offset, hi_offset] = in.score_offsets.empty()
                                           ? std::pair{0.0, 0.0}
                                           : std::pair{*std::min_element(in.score_offsets.begin(), in.score_offsets.end()),
                                                       *std::max_element(in.score_offsets.begin(), in.score_offsets.end())};
-  double lo = *lo_score + lo_offset - 1.0, hi = *hi_score + hi_offset + 1.0;  // bits fall as the level rises
-  for (int i = 0; i < 60; ++i) {
-    const double mid = 0.5 * (lo + hi);
-    (routed_bits(in, mid) > bits ? lo : hi) = mid;
-  }
-  RoutedLevel level;
-  for (size_t g = 0; g < in.group_weights.size(); ++g) level.thresholds.push_back(group_threshold(in, hi, g));
-  level.bits = routed_bits(in, hi);
-  return level;
-}
-
-std::vector<MbqBudgetEntry> plan_budgets(const PlannerInput& in) {
   std::vector<MbqBudgetEntry> table;
   for (double budget = kMinBits; budget <= kMaxBits + 1e-9; budget += kStep) {
     MbqBudgetEntry e;
@@ -93,9 +82,13 @@ std::vector<MbqBudgetEntry> plan_budgets(const PlannerInput& in) {
     // Routing pays its own cost; at the ends (all base, all slices) it has nothing to decide.
     const bool routable = budget > kMinBits + in.router_bits + 1e-9 && budget < kMaxBits - 1e-9;
     if (routable && !in.scores.empty()) {
-      RoutedLevel level = routed_level(in, budget);
-      e.thresholds = std::move(level.thresholds);
-      e.calibration_bits = static_cast<float>(level.bits);
+      double lo = *lo_it + lo_offset - 1.0, hi = *hi_it + hi_offset + 1.0;  // bits fall as the level rises
+      for (int i = 0; i < 60; ++i) {
+        const double mid = 0.5 * (lo + hi);
+        (routed_bits(in, mid) > budget ? lo : hi) = mid;
+      }
+      for (size_t g = 0; g < groups; ++g) e.thresholds.push_back(group_threshold(in, hi, g));
+      e.calibration_bits = static_cast<float>(routed_bits(in, hi));
     }
     table.push_back(std::move(e));
   }

@@ -29,11 +29,4 @@ double fixed_bits(const PlannerInput& input, const std::vector<uint8_t>& slices)
 // Average bits on the samples with every router at the level `level` (routers counted).
 double routed_bits(const PlannerInput& input, double level);
 
-// The level at which the routers average `bits` on the samples, as per-router thresholds.
-struct RoutedLevel {
-  std::vector<float> thresholds;  // [groups]
-  double bits = 0.0;              // what they average on the samples (routers counted)
-};
-RoutedLevel routed_level(const PlannerInput& input, double bits);
-
 }  // namespace mobiq

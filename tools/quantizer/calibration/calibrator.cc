@@ -21,7 +21,6 @@
 #include "tools/quantizer/calibration/budget_planner.h"
 #include "tools/quantizer/calibration/plan_divergence.h"
 #include "tools/quantizer/calibration/router_trainer.h"
-#include "tools/quantizer/calibration/threshold_levelling.h"
 #include "tools/quantizer/hf_converter.h"
 
 namespace mobiq {
@@ -203,13 +202,8 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
   fp_executor.reset();
   const int64_t n = static_cast<int64_t>(calibrated.front().scores.size()) / kResidualPlanes;
 
-  // The calibrated model in memory: the checkpoint's dense tensors, the new slices, the routers as the
-  // file will hold them.
+  // The calibrated model in memory: the checkpoint's dense tensors, the new slices.
   ModelWeights weights = fp.weights();
-  std::vector<RoundedRouter> rounded_routers(content.routers.begin(), content.routers.end());
-  for (size_t r = 0; r < content.routers.size(); ++r)
-    weights.layers[content.routers[r].layer].routers[static_cast<int>(content.routers[r].group)] =
-        rounded_routers[r].view();
   for (int32_t layer = 0; layer < config.n_layers; ++layer)
     for (int p = 0; p < kProjectionsPerLayer; ++p) {
       LinearWeights& slot = weights.layers[layer].*kLinears[p].member;
@@ -271,14 +265,8 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
   planner.router_bits = kRouterParameterBits * static_cast<double>(router_parameters) /
                         std::accumulate(planner.group_weights.begin(), planner.group_weights.end(), 0.0);
 
-  // 4. Budget table, its thresholds levelled on what the quantized model's routers see, 5. the file.
+  // 4. Budget table, 5. the file.
   content.budget_table = plan_budgets(planner);
-  LevellingOptions levelling;
-  levelling.windows = std::min(o.sensitivity_windows, windows);
-  levelling.window_tokens = o.window_tokens;
-  levelling.threads = o.threads;
-  levelling.progress = [&](int64_t done, int64_t total) { report(o, clock, "levelling", done, total); };
-  MOBIQ_RETURN_IF_ERROR(level_thresholds(quantized, tokens, planner, levelling, content.budget_table));
   content.record.method = kCalibratedMethod;
   content.record.dataset = std::filesystem::path(o.calib_path).filename().string();
   content.record.windows = windows;

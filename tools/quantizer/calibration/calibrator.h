@@ -40,7 +40,7 @@ struct CalibrateOptions {
   int32_t windows = 128;        // windows of window_tokens tokens (fewer if the text is shorter)
   int32_t window_tokens = 512;
   int32_t samples_per_window = 64;     // token activations kept per window for the routers
-  int32_t sensitivity_windows = 4;     // windows each group's sensitivity and the thresholds' levelling use
+  int32_t sensitivity_windows = 4;     // windows each group's sensitivity is measured on
   int32_t router_hidden = 1;           // the input energy carries most of the signal; see README
   int32_t router_epochs = 40;
   double token_weight = 1.0;           // 0: routers see only each group's mean utility; 1: every token's own

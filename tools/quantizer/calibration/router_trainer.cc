@@ -138,33 +138,23 @@ RouterFit train_router(const float* x, const float* targets, int64_t n, int32_t 
   return fit;
 }
 
-RoundedRouter::RoundedRouter(const MbqRouter& router) : in_(router.input_dim), hidden_(router.hidden) {
+std::vector<float> router_scores_of(const MbqRouter& router, const float* x, int64_t n) {
+  // Round through f16 as the file stores them, then run the runtime's own router op.
   auto rounded = [](const std::vector<float>& v) {
     std::vector<float> r(v.size());
     for (size_t i = 0; i < v.size(); ++i) r[i] = f16_to_f32(f32_to_f16(v[i]));
     return r;
   };
-  w1_ = rounded(router.w1);
-  b1_ = rounded(router.b1);
-  w2_ = rounded(router.w2);
-  b2_ = rounded(router.b2);
-}
-
-RouterWeights RoundedRouter::view() const {
+  const std::vector<float> w1 = rounded(router.w1), b1 = rounded(router.b1), w2 = rounded(router.w2), b2 = rounded(router.b2);
   RouterWeights view;
-  view.in = in_;
-  view.hidden = hidden_;
-  view.w1 = w1_.data();
-  view.b1 = b1_.data();
-  view.w2 = w2_.data();
-  view.b2 = b2_.data();
-  return view;
-}
-
-std::vector<float> router_scores_of(const MbqRouter& router, const float* x, int64_t n) {
-  const RoundedRouter rounded(router);
+  view.in = router.input_dim;
+  view.hidden = router.hidden;
+  view.w1 = w1.data();
+  view.b1 = b1.data();
+  view.w2 = w2.data();
+  view.b2 = b2.data();
   std::vector<float> hidden(router.hidden), scores(n * kOut);
-  cpu::router_scores(rounded.view(), x, n, hidden.data(), scores.data());
+  cpu::router_scores(view, x, n, hidden.data(), scores.data());
   return scores;
 }
 

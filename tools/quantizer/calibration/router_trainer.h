@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "format/mbq_writer.h"
-#include "runtime/model/model_weights.h"
 
 namespace mobiq {
 
@@ -27,17 +26,6 @@ struct RouterFit {
 
 // x: [n][dim] token activations; targets: [n][kResidualPlanes] log utilities.
 RouterFit train_router(const float* x, const float* targets, int64_t n, int32_t dim, const RouterTrainingOptions& options);
-
-// A router as the runtime will run it: its arrays rounded through f16 as the file stores them.
-class RoundedRouter {
- public:
-  explicit RoundedRouter(const MbqRouter& router);
-  RouterWeights view() const;  // points into this object
-
- private:
-  int32_t in_ = 0, hidden_ = 0;
-  std::vector<float> w1_, b1_, w2_, b2_;
-};
 
 // Router scores for samples, as the runtime computes them (from the f16-rounded weights): [n][3].
 std::vector<float> router_scores_of(const MbqRouter& router, const float* x, int64_t n);
