@@ -1,6 +1,7 @@
 #!/bin/sh
 # `mobiq quantize`: calibration flags out of range or without --calib are refused with a message, and
-# an output path that is the calibration text is refused before anything is written to it.
+# an output path that is the calibration text or a file of the checkpoint is refused before anything
+# is written to it (the latter before calibrating, not after).
 # Usage: quantize_flags_test.sh MOBIQ_EXE SOURCE_DIR
 set -eu
 mobiq=$1 source_dir=$2
@@ -22,4 +23,11 @@ if quantize --calib "$work/calib.txt" -o "$work/calib.txt" --calib-windows 1; th
 grep -q 'calibration text' "$work/err.txt" || fail "output over the calibration text: no reason given"
 cmp -s "$model/calib.txt" "$work/calib.txt" || fail "the calibration text was modified"
 [ ! -e "$work/m.mbq" ] || fail "a refused command left an output file"
+cp -r "$model" "$work/checkpoint"
+if "$mobiq" quantize --hf "$work/checkpoint" --calib "$work/calib.txt" -o "$work/checkpoint/config.json" --calib-windows 1 \
+    >"$work/out.txt" 2>"$work/err.txt"; then fail "output over the checkpoint's config accepted"; fi
+grep -q "refusing to write $work/checkpoint/config.json: it is an input" "$work/err.txt" ||
+  fail "output over the checkpoint's config: no reason given"
+if grep -q 'layers' "$work/err.txt"; then fail "output over the checkpoint's config refused only after calibrating"; fi
+cmp -s "$model/config.json" "$work/checkpoint/config.json" || fail "the checkpoint's config was modified"
 echo "quantize_flags_test: ok"

@@ -124,7 +124,11 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
   const Clock clock;
   if (o.windows < 1 || o.window_tokens < 2) return invalid_argument("calibration needs at least one window of 2 tokens");
   if (o.router_hidden < 1) return invalid_argument("router hidden width must be positive");
+  // Refused before minutes of calibration, not only when the file is written: the output must not be
+  // the calibration text, the checkpoint directory or a file in it.
   MOBIQ_RETURN_IF_ERROR(refuse_output_over_input(o.output_path, o.calib_path, "the calibration text"));
+  MOBIQ_ASSIGN_OR_RETURN(const std::vector<std::string> checkpoint_paths, directory_and_entries(o.input_dir));
+  MOBIQ_RETURN_IF_ERROR(refuse_output_over_inputs(o.output_path, checkpoint_paths));
   MOBIQ_ASSIGN_OR_RETURN(Model fp, Model::open_hf(o.input_dir));
   const ModelConfig& config = fp.config();
   MOBIQ_ASSIGN_OR_RETURN(std::string text, read_text_file(o.calib_path));
