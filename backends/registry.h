@@ -14,6 +14,14 @@ namespace mobiq {
 std::vector<std::string> compiled_backends();
 
 // "auto" picks the first compiled backend whose device is present and which supports `model`.
+// "cpu:SET" is the CPU backend forced to one kernel set ("cpu:reference": the portable oracle).
 Result<std::unique_ptr<Backend>> make_backend(const std::string& name, const Model& model);
+
+// Every backend and CPU kernel set this build has and this machine can run, by the name make_backend
+// takes ("cpu:reference", "cpu:avx2", ...): what the conformance suite runs against "cpu:reference".
+std::vector<std::string> backend_variants();
+
+// make_backend, then Backend::load: `model` placed on the chosen backend, ready for executors.
+Result<std::shared_ptr<LoadedModel>> load_model(const std::string& backend_name, const Model& model);
 
 }  // namespace mobiq

@@ -1,4 +1,4 @@
-// Resident memory of a .mbq model's slice planes at 1, 2, 3 and 4 planes kept (PlaneResidency), and
+// Resident memory of a .mbq model's slice planes at 1, 2, 3 and 4 planes kept (the CPU backend's LoadedModel::set_resident_planes), and
 // what one switch costs. Two models: fixture-a converted from ../shared, and a larger synthetic model
 // (hidden 2048, 8 layers, random codes) written with MbqWriter; both go to a temporary directory.
 //
@@ -19,7 +19,8 @@
 
 #include "format/mbq_tensors.h"
 #include "format/mbq_writer.h"
-#include "runtime/elastic/plane_residency.h"
+#include "backends/registry.h"
+#include "runtime/core/resident_memory.h"
 #include "runtime/model/model.h"
 #include "tools/quantizer/hf_converter.h"
 
@@ -135,7 +136,12 @@ void report(const std::string& name, const std::string& path) {
     return;
   }
   const mobiq::Model& model = *opened;
-  mobiq::PlaneResidency residency(model);
+  auto loaded = mobiq::load_model("cpu", model);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "%s: %s\n", name.c_str(), loaded.status().to_string().c_str());
+    return;
+  }
+  mobiq::LoadedModel& residency = **loaded;
   uint64_t region_bytes = 0;
   for (const auto& region : model.plane_regions()) region_bytes += region.size();
   std::printf("\n%s: file %.1f MiB, plane regions %.1f MiB (%.1f MiB each)\n", name.c_str(),
@@ -146,7 +152,7 @@ void report(const std::string& name, const std::string& path) {
   touch_planes(model, 4);
   for (int k : {4, 3, 2, 1, 2, 3, 4}) {
     const auto switch_start = Clock::now();
-    const mobiq::Status status = residency.set_resident(k);
+    const mobiq::Status status = residency.set_resident_planes(k);
     const double switch_ms = ms_since(switch_start);
     if (!status.ok()) {
       std::fprintf(stderr, "set_resident(%d): %s\n", k, status.to_string().c_str());
@@ -155,8 +161,8 @@ void report(const std::string& name, const std::string& path) {
     const auto read_start = Clock::now();
     touch_planes(model, k);
     const double read_ms = ms_since(read_start);
-    std::printf("%-8d %12.1f MiB %12.1f MiB %10.1f MiB %12.3f %14.3f\n", k, mib(residency.resident_bytes()),
-                mib(residency.mapping_resident_bytes()), mib(process_rss()), switch_ms, read_ms);
+    std::printf("%-8d %12.1f MiB %12.1f MiB %10.1f MiB %12.3f %14.3f\n", k, mib(residency.resident_plane_bytes()),
+                mib(mobiq::resident_bytes_of(model.mapped_file())), mib(process_rss()), switch_ms, read_ms);
   }
 
   // One switch, repeated: 4 -> 1 gives three planes back; 1 -> 4 only starts read-ahead (asynchronous),
@@ -164,10 +170,10 @@ void report(const std::string& name, const std::string& path) {
   std::vector<double> down, up, refault;
   for (int i = 0; i < 5; ++i) {
     auto start = Clock::now();
-    (void)residency.set_resident(1);
+    (void)residency.set_resident_planes(1);
     down.push_back(ms_since(start));
     start = Clock::now();
-    (void)residency.set_resident(4);
+    (void)residency.set_resident_planes(4);
     up.push_back(ms_since(start));
     start = Clock::now();
     touch_planes(model, 4);

@@ -1,9 +1,8 @@
 #include "backends/cpu/cpu_backend.h"
 
-#include <new>
 #include <string>
 
-#include "backends/cpu/cpu_executor.h"
+#include "backends/cpu/cpu_loaded_model.h"
 
 namespace mobiq {
 
@@ -19,16 +18,21 @@ Status CpuBackend::supports(const Model& model) const {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Executor>> CpuBackend::create_executor(const Model& model, const ExecutorOptions& options) {
-  MOBIQ_RETURN_IF_ERROR(supports(model));
-  if (options.context_size <= 0 || options.max_batch <= 0)
-    return invalid_argument("context size and batch must be positive");
-  try {
-    return std::unique_ptr<Executor>(new cpu::CpuExecutor(model, options));
-  } catch (const std::bad_alloc&) {
-    return Status(ErrorCode::kOutOfMemory, "cannot allocate the KV cache and activations for a context of " +
-                                               std::to_string(options.context_size) + " positions");
+std::vector<std::string> CpuBackend::kernel_sets() { return {"reference"}; }
+
+Result<std::unique_ptr<CpuBackend>> CpuBackend::with_kernel_set(const std::string& name) {
+  std::string known;
+  for (const std::string& set : kernel_sets()) {
+    if (set == name) return std::make_unique<CpuBackend>();
+    known += (known.empty() ? "" : ", ") + set;
   }
+  return invalid_argument("unknown CPU kernel set '" + name + "' (this build and CPU have: " + known + ")");
+}
+
+Result<std::shared_ptr<LoadedModel>> CpuBackend::load(const Model& model) {
+  MOBIQ_RETURN_IF_ERROR(supports(model));
+  MOBIQ_ASSIGN_OR_RETURN(std::shared_ptr<cpu::CpuLoadedModel> loaded, cpu::CpuLoadedModel::load(model));
+  return std::shared_ptr<LoadedModel>(std::move(loaded));
 }
 
 }  // namespace mobiq

@@ -23,18 +23,18 @@ AutoBudget::AutoBudget(BudgetController controller, std::string state_root, int3
       probe_interval_(probe_interval),
       max_slices_(max_slices) {}
 
-Status AutoBudget::start(Session& session, PlaneResidency& residency) {
+Status AutoBudget::start(Session& session, LoadedModel& loaded) {
   tokens_ = 0;
-  return probe_and_apply(session, residency);
+  return probe_and_apply(session, loaded);
 }
 
-Status AutoBudget::after_token(Session& session, PlaneResidency& residency) {
+Status AutoBudget::after_token(Session& session, LoadedModel& loaded) {
   ++tokens_;
   if (tokens_ % probe_interval_ != 0) return Status::Ok();
-  return probe_and_apply(session, residency);
+  return probe_and_apply(session, loaded);
 }
 
-Status AutoBudget::probe_and_apply(Session& session, PlaneResidency& residency) {
+Status AutoBudget::probe_and_apply(Session& session, LoadedModel& loaded) {
   const BudgetController::Decision decision =
       controller_.update(probe_.read(), tokens_, session.stats().tokens_per_second());
   // The first decision applies even when the controller calls it unchanged: the session may have
@@ -45,10 +45,10 @@ Status AutoBudget::probe_and_apply(Session& session, PlaneResidency& residency) 
   const double bits = std::clamp(decision.budget.bits, 2.0, 2.0 * planes);
   // Raise residency before the bits that need it; lower it after the bits that no longer do.
   // The slice cap follows the planes, so no token reads a plane that is being given back.
-  if (planes > residency.resident()) MOBIQ_RETURN_IF_ERROR(residency.set_resident(planes));
+  if (planes > loaded.resident_planes()) MOBIQ_RETURN_IF_ERROR(loaded.set_resident_planes(planes));
   MOBIQ_RETURN_IF_ERROR(session.set_slice_cap(planes));
   MOBIQ_RETURN_IF_ERROR(session.set_budget_bits(bits));
-  if (planes < residency.resident()) MOBIQ_RETURN_IF_ERROR(residency.set_resident(planes));
+  if (planes < loaded.resident_planes()) MOBIQ_RETURN_IF_ERROR(loaded.set_resident_planes(planes));
   budget_ = Budget{bits, planes};
   reason_ = decision.reason;
   if (decision.changed) ++changes_;

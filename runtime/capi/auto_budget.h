@@ -1,6 +1,6 @@
 // The automatic budget of a session: every few generated tokens it reads the device (DeviceProbe),
 // asks the policy's BudgetController for a budget, and applies it from the next token: the bits with
-// Session::set_budget_bits and the planes kept resident with PlaneResidency. Shared by the C API and
+// Session::set_budget_bits and the planes kept resident with LoadedModel::set_resident_planes. Shared by the C API and
 // the `mobiq run` / `mobiq chat` commands.
 #pragma once
 
@@ -11,7 +11,6 @@
 #include "runtime/core/result.h"
 #include "runtime/elastic/budget_controller.h"
 #include "runtime/elastic/device_probe.h"
-#include "runtime/elastic/plane_residency.h"
 #include "runtime/engine/session.h"
 
 namespace mobiq {
@@ -28,9 +27,9 @@ class AutoBudget {
   static Result<std::unique_ptr<AutoBudget>> create(const Model& model, const AutoBudgetOptions& options);
 
   // Probes now and applies the decision: call when a session enters the automatic mode.
-  Status start(Session& session, PlaneResidency& residency);
+  Status start(Session& session, LoadedModel& loaded);
   // Call after every generated token; probes and applies every probe_interval tokens.
-  Status after_token(Session& session, PlaneResidency& residency);
+  Status after_token(Session& session, LoadedModel& loaded);
 
   const Budget& budget() const { return budget_; }
   // Why the budget is what it is: the controller's reason for its last change.
@@ -39,7 +38,7 @@ class AutoBudget {
 
  private:
   AutoBudget(BudgetController controller, std::string state_root, int32_t probe_interval, int32_t max_slices);
-  Status probe_and_apply(Session& session, PlaneResidency& residency);
+  Status probe_and_apply(Session& session, LoadedModel& loaded);
 
   DeviceProbe probe_;
   BudgetController controller_;

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,12 +17,17 @@
 #include "runtime/model/model.h"
 
 // One reference to a model; sessions hold more, so the model lives until the last one is dropped.
+// The model is loaded once per backend name asked for and the loaded weights are shared by every
+// session on that backend.
 struct mobiq_model {
   std::shared_ptr<const mobiq::Model> model;
+  std::mutex mutex;  // guards `loaded` (sessions may be created from several threads)
+  std::map<std::string, std::shared_ptr<mobiq::LoadedModel>> loaded;  // by requested backend name
 };
 
 struct mobiq_session {
   std::shared_ptr<const mobiq::Model> model;  // declared before `session`, so destroyed after it
+  std::shared_ptr<mobiq::LoadedModel> loaded;
   std::unique_ptr<mobiq::Session> session;
   std::optional<mobiq::SessionBudget> budget;  // fixed or automatic, and the planes kept resident
   mobiq::SamplingParams sampling;

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "backends/registry.h"
 #include "runtime/capi/handles.h"
 #include "runtime/core/text_file.h"
 
@@ -55,10 +56,23 @@ mobiq_status mobiq_session_create(mobiq_model* model, const mobiq_session_option
     session_options.context_size = opts.context_size;
     session_options.max_batch = std::min(session_options.max_batch, opts.context_size);
     session_options.n_threads = opts.n_threads;
-    auto session = mobiq::Session::create(*handle->model, session_options);
+    {
+      std::lock_guard<std::mutex> lock(model->mutex);
+      std::shared_ptr<mobiq::LoadedModel>& loaded = model->loaded[session_options.backend];
+      if (loaded == nullptr) {
+        auto placed = mobiq::load_model(session_options.backend, *handle->model);
+        if (!placed.ok()) {
+          model->loaded.erase(session_options.backend);
+          return fail(placed.status());
+        }
+        loaded = std::move(placed).value();
+      }
+      handle->loaded = loaded;
+    }
+    auto session = mobiq::Session::create(handle->loaded, session_options);
     if (!session.ok()) return fail(session.status());
     handle->session = std::move(session).value();
-    handle->budget.emplace(*handle->model);
+    handle->budget.emplace(*handle->loaded);
     handle->sampling.temperature = opts.temperature;
     handle->sampling.top_k = opts.top_k;
     handle->sampling.top_p = opts.top_p;
@@ -229,8 +243,8 @@ mobiq_status mobiq_session_get_stats(const mobiq_session* session, mobiq_stats* 
     out.generated_tokens = stats.generated_tokens;
     out.position = stats.position;
     out.context_size = session->context_size;
-    out.resident_planes = session->budget->residency().resident();
-    out.resident_bytes = session->budget->residency().resident_bytes();
+    out.resident_planes = session->budget->residency().resident_planes();
+    out.resident_bytes = session->budget->residency().resident_plane_bytes();
     *out_stats = out;
     return MOBIQ_OK;
   });

@@ -6,19 +6,18 @@
 
 namespace mobiq {
 
-SessionBudget::SessionBudget(const Model& model)
-    : model_(model),
-      residency_(model),
-      reason_(model.max_slices() > 0 ? "every slice plane (the default)" : "unquantized model") {}
+SessionBudget::SessionBudget(LoadedModel& loaded)
+    : loaded_(loaded),
+      reason_(loaded.model().max_slices() > 0 ? "every slice plane (the default)" : "unquantized model") {}
 
 Status SessionBudget::set_fixed(Session& session, double bits, std::string reason) {
-  const int max_slices = model_.max_slices();
+  const int max_slices = loaded_.model().max_slices();
   if (max_slices == 0) return unsupported("an unquantized model has no precision budget");
   if (std::isnan(bits)) return invalid_argument("budget is NaN");
   const double max_bits = 2.0 * max_slices;
   if (bits < 2.0 || bits > max_bits)
     return out_of_range("budget " + format_bits(bits) + " bits outside " + format_bits(2.0) + ".." + format_bits(max_bits));
-  MOBIQ_RETURN_IF_ERROR(residency_.set_resident(max_slices));
+  if (!loaded_.model().plane_regions()[0].empty()) MOBIQ_RETURN_IF_ERROR(loaded_.set_resident_planes(max_slices));
   MOBIQ_RETURN_IF_ERROR(session.set_slice_cap(max_slices));
   MOBIQ_RETURN_IF_ERROR(session.set_budget_bits(bits));
   auto_.reset();
@@ -27,15 +26,15 @@ Status SessionBudget::set_fixed(Session& session, double bits, std::string reaso
 }
 
 Status SessionBudget::set_auto(Session& session, const AutoBudgetOptions& options) {
-  MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<AutoBudget> budget, AutoBudget::create(model_, options));
-  MOBIQ_RETURN_IF_ERROR(budget->start(session, residency_));
+  MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<AutoBudget> budget, AutoBudget::create(loaded_.model(), options));
+  MOBIQ_RETURN_IF_ERROR(budget->start(session, loaded_));
   auto_ = std::move(budget);
   return Status::Ok();
 }
 
 Status SessionBudget::after_token(Session& session) {
   if (auto_ == nullptr) return Status::Ok();
-  return auto_->after_token(session, residency_).with_context("automatic budget");
+  return auto_->after_token(session, loaded_).with_context("automatic budget");
 }
 
 }  // namespace mobiq

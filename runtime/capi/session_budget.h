@@ -7,15 +7,15 @@
 #include <string>
 
 #include "runtime/capi/auto_budget.h"
-#include "runtime/elastic/plane_residency.h"
 #include "runtime/engine/session.h"
 
 namespace mobiq {
 
 class SessionBudget {
  public:
-  // Starts fixed at the session's current budget with every plane resident. `model` must outlive this.
-  explicit SessionBudget(const Model& model);
+  // Starts fixed at the session's current budget with every plane resident. `loaded` (the session's
+  // loaded model, whose plane residency this drives) must outlive this.
+  explicit SessionBudget(LoadedModel& loaded);
 
   // A fixed budget (leaves the automatic mode; every plane becomes resident again, so the next fixed
   // budget may be anything). kOutOfRange outside 2 .. 2 x max_slices, kInvalidArgument for NaN,
@@ -28,11 +28,10 @@ class SessionBudget {
 
   bool is_auto() const { return auto_ != nullptr; }
   const std::string& reason() const { return is_auto() ? auto_->reason() : reason_; }
-  const PlaneResidency& residency() const { return residency_; }
+  const LoadedModel& residency() const { return loaded_; }
 
  private:
-  const Model& model_;
-  PlaneResidency residency_;
+  LoadedModel& loaded_;
   std::unique_ptr<AutoBudget> auto_;  // null while fixed
   std::string reason_;                // the fixed budget's
 };

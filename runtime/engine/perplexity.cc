@@ -51,27 +51,33 @@ Result<PerplexityResult> evaluate_perplexity(Executor& executor, const Model& mo
     return Status(ErrorCode::kOutOfMemory, "cannot allocate logits for a window");
   }
   SlicePlan all_slices;
-  all_slices.slices = model.max_slices();
+  all_slices.slices = all_slices.max_slices = std::max(1, model.max_slices());
   DivergenceTotals divergence;
   PerplexityResult result;
   result.tokens = static_cast<int64_t>(tokens.size());
-  ForwardStats stats;
+  ReadStats stats;  // what the scored passes read (not the reference passes)
+  ForwardOutput output;
+  output.kind = ForwardOutput::Kind::kAllLogits;
+  if (!options.divergence) MOBIQ_RETURN_IF_ERROR(executor.set_plan(options.plan));
   const auto started = std::chrono::steady_clock::now();
   for (int64_t w = 0; w < windows; ++w) {
-    const int32_t* window = tokens.data() + w * options.window;
-    ForwardRequest request;
-    request.tokens = std::span<const int32_t>(window, options.window);
-    request.all_logits = true;
+    const std::span<const int32_t> window(tokens.data() + w * options.window, options.window);
     if (options.divergence) {
-      request.plan = all_slices;
+      MOBIQ_RETURN_IF_ERROR(executor.set_plan(all_slices));
       MOBIQ_RETURN_IF_ERROR(executor.truncate(0));
-      MOBIQ_RETURN_IF_ERROR(executor.forward(request, reference.data()));
+      output.logits = reference.data();
+      MOBIQ_RETURN_IF_ERROR(executor.forward(window, 0, output));
       log_softmax_rows(reference.data(), options.window - 1, vocab);
+      MOBIQ_RETURN_IF_ERROR(executor.set_plan(options.plan));
     }
     MOBIQ_RETURN_IF_ERROR(executor.truncate(0));
-    request.plan = options.plan;
-    request.stats = &stats;
-    MOBIQ_RETURN_IF_ERROR(executor.forward(request, logits.data()));
+    output.logits = logits.data();
+    const ReadStats before = executor.read_stats();
+    MOBIQ_RETURN_IF_ERROR(executor.forward(window, 0, output));
+    const ReadStats read = read_between(before, executor.read_stats());
+    stats.slice_weights += read.slice_weights;
+    stats.router_parameters += read.router_parameters;
+    stats.tokens += read.tokens;
     for (int32_t t = 0; t + 1 < options.window; ++t)
       result.total_nll += negative_log_likelihood(logits.data() + static_cast<int64_t>(t) * vocab, vocab, window[t + 1]);
     if (options.divergence) {

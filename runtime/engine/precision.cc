@@ -18,7 +18,12 @@ int64_t sliced_weight_count(const ModelWeights& weights) {
   return total;
 }
 
-double bits_per_weight(const ForwardStats& stats, int64_t sliced_weights) {
+ReadStats read_between(const ReadStats& before, const ReadStats& after) {
+  return {after.slice_weights - before.slice_weights, after.router_parameters - before.router_parameters,
+          after.tokens - before.tokens};
+}
+
+double bits_per_weight(const ReadStats& stats, int64_t sliced_weights) {
   if (stats.tokens == 0 || sliced_weights == 0) return 0.0;
   return (kBitsPerSlice * stats.slice_weights + kRouterParameterBits * stats.router_parameters) /
          (static_cast<double>(stats.tokens) * static_cast<double>(sliced_weights));

@@ -17,7 +17,10 @@ int64_t sliced_weight_count(const ModelWeights& weights);
 
 // Average code bits per sliced weight per token, the routers' own parameters counted as if they
 // were sliced weights: (2 * slice-weights read + 16 * router parameters run) / (tokens * weights).
-double bits_per_weight(const ForwardStats& stats, int64_t sliced_weights);
+double bits_per_weight(const ReadStats& stats, int64_t sliced_weights);
+
+// What was read between two readings of Executor::read_stats().
+ReadStats read_between(const ReadStats& before, const ReadStats& after);
 
 // "3.25": a budget for messages.
 std::string format_bits(double bits);

@@ -17,39 +17,54 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-Result<std::unique_ptr<Session>> Session::create(const Model& model, const SessionOptions& options) {
-  MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, make_backend(options.backend, model));
+Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<LoadedModel> loaded, const SessionOptions& options) {
+  if (loaded == nullptr) return invalid_argument("session: no loaded model");
   ExecutorOptions executor_options;
   executor_options.context_size = options.context_size;
   executor_options.max_batch = options.max_batch;
   executor_options.n_threads = options.n_threads;
-  MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor, backend->create_executor(model, executor_options));
+  MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor, loaded->create_executor(executor_options));
+  std::unique_ptr<Session> session;
   try {
-    return std::unique_ptr<Session>(new Session(model, std::move(backend), std::move(executor)));
+    session.reset(new Session(std::move(loaded), std::move(executor)));
   } catch (const std::bad_alloc&) {
     return Status(ErrorCode::kOutOfMemory, "cannot allocate the session's logits");
   }
+  if (session->model_.max_slices() > 0) {
+    // The highest budget: every slice, no routing (cannot fail for the model's own maximum).
+    MOBIQ_ASSIGN_OR_RETURN(BudgetPlanChoice full, session->planner_.choose(session->budget_bits_, Routing::kRouted));
+    MOBIQ_RETURN_IF_ERROR(session->apply_plan(full, session->slice_cap_));
+    session->choice_ = std::move(full);
+  }
+  return session;
 }
 
-Session::Session(const Model& model, std::unique_ptr<Backend> backend, std::unique_ptr<Executor> executor)
-    : model_(model),
-      backend_(std::move(backend)),
+Result<std::unique_ptr<Session>> Session::create(const Model& model, const SessionOptions& options) {
+  MOBIQ_ASSIGN_OR_RETURN(std::shared_ptr<LoadedModel> loaded, load_model(options.backend, model));
+  return create(std::move(loaded), options);
+}
+
+Session::Session(std::shared_ptr<LoadedModel> loaded, std::unique_ptr<Executor> executor)
+    : loaded_(std::move(loaded)),
+      model_(loaded_->model()),
       executor_(std::move(executor)),
-      planner_(model.weights(), model.max_slices()),
-      budget_bits_(model.max_slices() > 0 ? 2.0 * model.max_slices() : 16.0),
-      slice_cap_(std::max(1, model.max_slices())),
-      sliced_weights_(sliced_weight_count(model.weights())),
-      logits_(model.config().vocab_size) {
-  if (model.max_slices() > 0) {
-    // The highest budget: every slice, no routing (cannot fail for the model's own maximum).
-    Result<BudgetPlanChoice> full = planner_.choose(budget_bits_, Routing::kRouted);
-    if (full.ok()) choice_ = std::move(full).value();
-  }
+      planner_(model_.weights(), model_.max_slices()),
+      budget_bits_(model_.max_slices() > 0 ? 2.0 * model_.max_slices() : 16.0),
+      slice_cap_(std::max(1, model_.max_slices())),
+      sliced_weights_(sliced_weight_count(model_.weights())),
+      logits_(model_.config().vocab_size) {
   stats_.bits_per_weight = budget_bits_;
+}
+
+Status Session::apply_plan(const BudgetPlanChoice& choice, int32_t slice_cap) {
+  SlicePlan plan = choice.plan();
+  plan.max_slices = slice_cap;
+  return executor_->set_plan(plan);
 }
 
 Status Session::set_budget_bits(double bits) {
   MOBIQ_ASSIGN_OR_RETURN(BudgetPlanChoice choice, planner_.choose(bits, Routing::kRouted));
+  MOBIQ_RETURN_IF_ERROR(apply_plan(choice, slice_cap_));
   choice_ = std::move(choice);
   budget_bits_ = bits;
   return Status::Ok();
@@ -59,25 +74,21 @@ Status Session::set_slice_cap(int32_t slices) {
   if (model_.max_slices() == 0) return unsupported("an unquantized model has no slices to cap");
   if (slices < 1 || slices > model_.max_slices())
     return invalid_argument("slice cap " + std::to_string(slices) + " outside 1.." + std::to_string(model_.max_slices()));
+  MOBIQ_RETURN_IF_ERROR(apply_plan(choice_, slices));
   slice_cap_ = slices;
   return Status::Ok();
 }
 
 Status Session::forward(std::span<const int32_t> tokens) {
-  ForwardRequest request;
-  request.tokens = tokens;
-  request.start_position = executor_->cached_positions();
-  request.plan = choice_.plan();
-  request.plan.max_slices = slice_cap_;
-  ForwardStats stats;
-  request.stats = &stats;
-  MOBIQ_RETURN_IF_ERROR(executor_->forward(request, logits_.data()));
-  read_since_reset_.slice_weights += stats.slice_weights;
-  read_since_reset_.router_parameters += stats.router_parameters;
-  read_since_reset_.tokens += stats.tokens;
+  const ReadStats before = executor_->read_stats();
+  ForwardOutput output;
+  output.kind = ForwardOutput::Kind::kLastLogits;
+  output.logits = logits_.data();
+  MOBIQ_RETURN_IF_ERROR(executor_->forward(tokens, executor_->cached_positions(), output));
+  const ReadStats after = executor_->read_stats();
   const bool sliced = model_.max_slices() > 0;
-  stats_.bits_per_weight = sliced ? bits_per_weight(stats, sliced_weights_) : 16.0;
-  stats_.average_bits_per_weight = sliced ? bits_per_weight(read_since_reset_, sliced_weights_) : 16.0;
+  stats_.bits_per_weight = sliced ? bits_per_weight(read_between(before, after), sliced_weights_) : 16.0;
+  stats_.average_bits_per_weight = sliced ? bits_per_weight(read_between(read_at_reset_, after), sliced_weights_) : 16.0;
   return Status::Ok();
 }
 
@@ -128,7 +139,7 @@ void Session::reset() {
 
 void Session::reset_stats() {
   const double bits = stats_.bits_per_weight;
-  read_since_reset_ = {};
+  read_at_reset_ = executor_->read_stats();
   stats_ = {};
   stats_.bits_per_weight = bits;
 }

@@ -53,17 +53,22 @@ struct GenerateResult {
 
 class Session {
  public:
+  // A session on a model already loaded on a backend (shared with other sessions); options.backend
+  // is not used.
+  static Result<std::unique_ptr<Session>> create(std::shared_ptr<LoadedModel> loaded, const SessionOptions& options);
+  // Loads `model` on options.backend for this session alone. `model` must outlive the session.
   static Result<std::unique_ptr<Session>> create(const Model& model, const SessionOptions& options);
 
   const Model& model() const { return model_; }
-  const char* backend_name() const { return backend_->name(); }
+  const char* backend_name() const { return loaded_->backend_name(); }
+  LoadedModel& loaded_model() { return *loaded_; }
 
   // 2.0 .. 8.0 bits per weight; kInvalidArgument outside, kUnsupported on an unquantized model.
   Status set_budget_bits(double bits);
   double budget_bits() const { return budget_bits_; }
   // How the budget is met: "routed, thresholds of the 3.00-bit entry", "uniform 2 slices (...)".
   const std::string& plan_description() const { return choice_.description(); }
-  // Caps every token's slice count (1 .. model().max_slices()): the planes kept resident.
+  // Caps every token's slice count (1 .. model().max_slices()): at most the planes kept resident.
   Status set_slice_cap(int32_t slices);
   int32_t slice_cap() const { return slice_cap_; }
 
@@ -80,11 +85,13 @@ class Session {
   SessionStats stats() const;
 
  private:
-  Session(const Model& model, std::unique_ptr<Backend> backend, std::unique_ptr<Executor> executor);
+  Session(std::shared_ptr<LoadedModel> loaded, std::unique_ptr<Executor> executor);
+  // The chosen plan with the slice cap, handed to the executor.
+  Status apply_plan(const BudgetPlanChoice& choice, int32_t slice_cap);
   Status forward(std::span<const int32_t> tokens);
 
+  std::shared_ptr<LoadedModel> loaded_;
   const Model& model_;
-  std::unique_ptr<Backend> backend_;
   std::unique_ptr<Executor> executor_;
   BudgetPlanner planner_;
   double budget_bits_ = 8.0;
@@ -93,7 +100,7 @@ class Session {
   int64_t sliced_weights_ = 0;  // weights in the model's sliced linears, for bits per weight
   std::vector<float> logits_;  // [vocab] of the last token fed
   SessionStats stats_;
-  ForwardStats read_since_reset_;  // what every forward pass since reset_stats() read
+  ReadStats read_at_reset_;  // the executor's totals at the last reset_stats()
 };
 
 }  // namespace mobiq

@@ -93,10 +93,7 @@ TEST_F(FixtureA, UnquantizedLogitsMatchTransformers) {
 
   auto executor = test::cpu_executor(model, 64, 64);
   std::vector<float> ours(n * vocab);
-  ForwardRequest request;
-  request.tokens = ids;
-  request.all_logits = true;
-  ASSERT_TRUE(executor->forward(request, ours.data()).ok());
+  ASSERT_TRUE(test::forward_logits(*executor, ids, 0, test::uniform_plan(1), true, ours.data()).ok());
   double max_ref = 0, max_diff = 0;
   for (size_t i = 0; i < expected.size(); ++i) {
     max_ref = std::max(max_ref, std::fabs(double(expected[i])));
@@ -169,17 +166,12 @@ TEST_F(FixtureA, PrefillEqualsTokenByTokenDecode) {
       auto batched = test::cpu_executor(*model, 64, 64);
       auto stepwise = test::cpu_executor(*model, 64, 64);
       std::vector<float> a(ids.size() * vocab), b(vocab);
-      ForwardRequest request;
-      request.tokens = ids;
-      request.plan.slices = k;
-      request.all_logits = true;
-      ASSERT_TRUE(batched->forward(request, a.data()).ok());
+      const int planes = std::max(1, std::min(k, model->max_slices()));
+      ASSERT_TRUE(test::forward_logits(*batched, ids, 0, test::uniform_plan(planes), true, a.data()).ok());
       for (size_t t = 0; t < ids.size(); ++t) {
-        ForwardRequest step;
-        step.tokens = std::span<const int32_t>(&ids[t], 1);
-        step.start_position = static_cast<int32_t>(t);
-        step.plan.slices = k;
-        ASSERT_TRUE(stepwise->forward(step, b.data()).ok());
+        const std::span<const int32_t> step(&ids[t], 1);
+        ASSERT_TRUE(test::forward_logits(*stepwise, step, static_cast<int32_t>(t), test::uniform_plan(planes), false,
+                                         b.data()).ok());
         for (int32_t v = 0; v < vocab; ++v)
           ASSERT_NEAR(a[t * vocab + v], b[v], 2e-3) << "position " << t << " token " << v << " k=" << k;
       }

@@ -112,21 +112,11 @@ TEST_F(Routing, GroupedPrefillEqualsTokenByTokenDecode) {
     ASSERT_TRUE(choice.ok());
     auto batched = executor(64), stepwise = executor(64);
     std::vector<float> a(ids.size() * vocab), b(vocab);
-    ForwardStats batched_stats, stepwise_stats;
-    ForwardRequest request;
-    request.tokens = ids;
-    request.plan = choice->plan();
-    request.all_logits = true;
-    request.stats = &batched_stats;
-    ASSERT_TRUE(batched->forward(request, a.data()).ok());
+    ASSERT_TRUE(test::forward_logits(*batched, ids, 0, choice->plan(), true, a.data()).ok());
     int64_t mismatched = 0;
     for (size_t t = 0; t < ids.size(); ++t) {
-      ForwardRequest step = request;
-      step.tokens = std::span<const int32_t>(&ids[t], 1);
-      step.start_position = static_cast<int32_t>(t);
-      step.all_logits = false;
-      step.stats = &stepwise_stats;
-      ASSERT_TRUE(stepwise->forward(step, b.data()).ok());
+      const std::span<const int32_t> step(&ids[t], 1);
+      ASSERT_TRUE(test::forward_logits(*stepwise, step, static_cast<int32_t>(t), choice->plan(), false, b.data()).ok());
       double worst = 0.0;
       for (int32_t v = 0; v < vocab; ++v) worst = std::max(worst, std::fabs(double(a[t * vocab + v]) - b[v]));
       if (worst > 2e-3) ++mismatched;
@@ -134,6 +124,7 @@ TEST_F(Routing, GroupedPrefillEqualsTokenByTokenDecode) {
     // Random plans depend on positions only, so they must agree everywhere; a router can flip a token
     // whose score sits on its threshold when the two paths round differently, so allow a rare one.
     EXPECT_LE(mismatched, routing == mobiq::Routing::kRandom ? 0 : 2) << choice->description();
+    const ReadStats batched_stats = batched->read_stats(), stepwise_stats = stepwise->read_stats();
     EXPECT_NEAR(batched_stats.slice_weights, stepwise_stats.slice_weights, 0.05 * batched_stats.slice_weights);
   }
 }
@@ -201,13 +192,10 @@ TEST(CalibrationRanges, OneLayerPerPassWritesTheSameModel) {
   ASSERT_TRUE(ids.ok());
   const int32_t vocab = one_pass->config().vocab_size;
   std::vector<float> logits_a(ids->size() * vocab), logits_b(ids->size() * vocab);
-  ForwardRequest request;
-  request.tokens = *ids;
-  request.all_logits = true;
-  request.plan = choice_a->plan();
-  ASSERT_TRUE(test::cpu_executor(*one_pass, 64, 64)->forward(request, logits_a.data()).ok());
-  request.plan = choice_b->plan();
-  ASSERT_TRUE(test::cpu_executor(*per_layer, 64, 64)->forward(request, logits_b.data()).ok());
+  ASSERT_TRUE(test::forward_logits(*test::cpu_executor(*one_pass, 64, 64), *ids, 0, choice_a->plan(), true,
+                                   logits_a.data()).ok());
+  ASSERT_TRUE(test::forward_logits(*test::cpu_executor(*per_layer, 64, 64), *ids, 0, choice_b->plan(), true,
+                                   logits_b.data()).ok());
   EXPECT_EQ(logits_a, logits_b);
 }
 

@@ -33,24 +33,26 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 }
 
 // Best of `repetitions`: a prefill of the prompt, then decode steps each feeding the greedy token.
-Result<Speed> measure(Executor& executor, const std::vector<int32_t>& prompt, int32_t vocab, int32_t k,
+Result<Speed> measure(Executor& executor, const std::vector<int32_t>& prompt, int32_t k,
                       const BenchArgs& args) {
-  std::vector<float> logits(vocab);
+  SlicePlan plan;
+  plan.slices = plan.max_slices = k;
+  MOBIQ_RETURN_IF_ERROR(executor.set_plan(plan));
+  // Greedy decoding with the argmax taken by the backend: no logits leave it.
+  int32_t next = 0;
+  ForwardOutput output;
+  output.kind = ForwardOutput::Kind::kArgmax;
+  output.argmax = &next;
   Speed best;
   for (int rep = 0; rep < args.repetitions; ++rep) {
     MOBIQ_RETURN_IF_ERROR(executor.truncate(0));
-    ForwardRequest request;
-    request.tokens = prompt;
-    request.plan.slices = k;
     auto started = std::chrono::steady_clock::now();
-    MOBIQ_RETURN_IF_ERROR(executor.forward(request, logits.data()));
+    MOBIQ_RETURN_IF_ERROR(executor.forward(prompt, 0, output));
     best.prefill_tokens_per_second = std::max(best.prefill_tokens_per_second, prompt.size() / seconds_since(started));
     started = std::chrono::steady_clock::now();
     for (int32_t i = 0; i < args.decode_tokens; ++i) {
-      const int32_t next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-      request.tokens = std::span<const int32_t>(&next, 1);
-      request.start_position = executor.cached_positions();
-      MOBIQ_RETURN_IF_ERROR(executor.forward(request, logits.data()));
+      const int32_t token = next;
+      MOBIQ_RETURN_IF_ERROR(executor.forward(std::span<const int32_t>(&token, 1), executor.cached_positions(), output));
     }
     best.decode_tokens_per_second = std::max(best.decode_tokens_per_second, args.decode_tokens / seconds_since(started));
   }
@@ -122,7 +124,7 @@ int run_bench(const BenchArgs& args) {
   if (!args.json)
     std::printf("%-7s %-5s %14s %8s %14s %8s\n", "slices", "bits", "prefill tok/s", "ratio", "decode tok/s", "ratio");
   for (int32_t k : order) {
-    Result<Speed> speed = measure(**executor, prompt, model->config().vocab_size, k, args);
+    Result<Speed> speed = measure(**executor, prompt, k, args);
     if (!speed.ok()) return report_error(speed.status());
     if (k == order.front()) baseline = *speed;
     const double prefill_ratio = speed->prefill_tokens_per_second / baseline.prefill_tokens_per_second;

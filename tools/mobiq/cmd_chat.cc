@@ -48,7 +48,7 @@ class Chat {
         model_(model),
         session_(session),
         template_(std::move(chat_template)),
-        budget_(model),
+        budget_(session.loaded_model()),
         sampler_(args.sampling),
         interactive_(interactive),
         end_of_turn_id_(model.tokenizer().token_id(template_.end_of_turn())) {}
@@ -191,8 +191,8 @@ class Chat {
                  "stats: position %d/%d | budget %.2f bits (%s: %s) | %.2f bits/weight | %d planes resident, "
                  "%.1f MiB | last answer %lld tokens at %.1f tok/s, prompt %lld tokens at %.1f tok/s | %s format, %s\n",
                  stats.position, args_.context_size, session_.budget_bits(), budget_.is_auto() ? "auto" : "fixed",
-                 budget_.reason().c_str(), stats.average_bits_per_weight, budget_.residency().resident(),
-                 static_cast<double>(budget_.residency().resident_bytes()) / (1024.0 * 1024.0),
+                 budget_.reason().c_str(), stats.average_bits_per_weight, budget_.residency().resident_planes(),
+                 static_cast<double>(budget_.residency().resident_plane_bytes()) / (1024.0 * 1024.0),
                  static_cast<long long>(stats.generated_tokens), stats.tokens_per_second(),
                  static_cast<long long>(stats.prompt_tokens), stats.prompt_tokens_per_second(),
                  chat_format_name(template_.format()), session_.backend_name());

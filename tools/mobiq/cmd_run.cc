@@ -37,7 +37,7 @@ int run_generate(RunArgs& args) {
   options.context_size = args.context_size;
   Result<std::unique_ptr<Session>> session = Session::create(*model, options);
   if (!session.ok()) return report_error(session.status());
-  SessionBudget budget(*model);
+  SessionBudget budget((*session)->loaded_model());
   const double bits = args.slices > 0 ? 2.0 * args.slices : args.bits;
   if (bits > 0) {
     const Status s = budget.set_fixed(**session, bits, args.slices > 0 ? "set with --slices" : "set with --bits");
@@ -75,7 +75,7 @@ int run_generate(RunArgs& args) {
   if (model->max_slices() > 0)
     std::fprintf(stderr, "budget: %.2f bits (%s: %s) | %s | %d planes resident\n", (*session)->budget_bits(),
                  budget.is_auto() ? "auto" : "fixed", budget.reason().c_str(), (*session)->plan_description().c_str(),
-                 budget.residency().resident());
+                 budget.residency().resident_planes());
   return 0;
 }
 

@@ -31,12 +31,12 @@ void add_backend_options(CLI::App& app, BackendChoice& choice) {
 
 Result<std::unique_ptr<Executor>> create_executor(const Model& model, const BackendChoice& choice,
                                                   int32_t context_size, int32_t max_batch) {
-  MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, make_backend(choice.name, model));
+  MOBIQ_ASSIGN_OR_RETURN(std::shared_ptr<LoadedModel> loaded, load_model(choice.name, model));
   ExecutorOptions options;
   options.context_size = context_size;
   options.max_batch = max_batch;
   options.n_threads = choice.threads;
-  return backend->create_executor(model, options);
+  return loaded->create_executor(options);
 }
 
 Result<std::vector<int32_t>> resolve_slices(const Model& model, const std::vector<int32_t>& slices) {

@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "backends/backend.h"
+#include "backends/cpu/activation_observer.h"
 #include "backends/cpu/ops/matmul.h"
 #include "runtime/core/thread_pool.h"
 #include "runtime/model/model_config.h"
@@ -23,7 +23,7 @@ struct GroupActivations {
   std::vector<float> samples;   // [n_samples][dim]
 };
 
-class ActivationCollector final : public ActivationObserver {
+class ActivationCollector final : public cpu::ActivationObserver {
  public:
   // Layers [first_layer, end_layer); positions drawn from `seed` (the same for every range).
   ActivationCollector(const ModelConfig& config, int32_t first_layer, int32_t end_layer, int32_t samples_per_window,

@@ -141,7 +141,7 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
   // 1-2. Activation statistics, then per layer slices, output errors and routers; a range of layers per
   // pass over the text.
   ThreadPool pool(o.threads);
-  MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Executor> fp_executor, window_executor(fp, o.window_tokens, o.threads));
+  MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<cpu::CpuExecutor> fp_executor, window_executor(fp, o.window_tokens, o.threads));
   const int64_t groups = static_cast<int64_t>(config.n_layers) * kLinearGroups;
   std::vector<GroupCalibration> calibrated(groups);
   CalibratedContent content;
@@ -152,17 +152,16 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
   const int64_t samples_per_layer = static_cast<int64_t>(windows) * o.samples_per_window;
   const int32_t layers_per_pass = static_cast<int32_t>(std::clamp<int64_t>(
       o.statistics_budget_bytes / ActivationCollector::bytes_per_layer(config, samples_per_layer), 1, config.n_layers));
-  std::vector<float> logits(config.vocab_size);
   for (int32_t first = 0; first < config.n_layers; first += layers_per_pass) {
     const int32_t end = std::min(config.n_layers, first + layers_per_pass);
     ActivationCollector collector(config, first, end, o.samples_per_window, o.seed, pool);
     for (int32_t w = 0; w < windows; ++w) {
       MOBIQ_RETURN_IF_ERROR(fp_executor->truncate(0));
       collector.begin_window(o.window_tokens);
-      ForwardRequest request;
-      request.tokens = std::span<const int32_t>(tokens.data() + static_cast<int64_t>(w) * o.window_tokens, o.window_tokens);
-      request.observer = &collector;
-      MOBIQ_RETURN_IF_ERROR(fp_executor->forward(request, logits.data()));
+      fp_executor->set_observer(&collector);
+      const std::span<const int32_t> window(tokens.data() + static_cast<int64_t>(w) * o.window_tokens, o.window_tokens);
+      MOBIQ_RETURN_IF_ERROR(fp_executor->forward(window, 0, ForwardOutput{ForwardOutput::Kind::kNone}));
+      fp_executor->set_observer(nullptr);
       report(o, clock, "activations", w + 1, windows);
     }
     for (int32_t layer = first; layer < end; ++layer) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "backends/cpu/cpu_executor.h"
 #include "runtime/core/result.h"
 #include "runtime/model/model.h"
 
@@ -23,8 +24,9 @@ struct DivergenceOptions {
   std::function<void(int64_t done, int64_t total)> progress;  // after each plan of each window
 };
 
-// A CPU executor that takes a whole window of `window_tokens` in one forward pass.
-Result<std::unique_ptr<Executor>> window_executor(const Model& model, int32_t window_tokens, int32_t threads);
+// A CPU executor that takes a whole window of `window_tokens` in one forward pass (the CPU's own type:
+// calibration attaches activation observers to it).
+Result<std::unique_ptr<cpu::CpuExecutor>> window_executor(const Model& model, int32_t window_tokens, int32_t threads);
 
 // [plans.size()] mean KL(all slices || plan) per predicted token.
 Result<std::vector<double>> plan_divergences(const Model& model, std::span<const int32_t> tokens,

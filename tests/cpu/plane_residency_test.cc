@@ -1,7 +1,6 @@
-// PlaneResidency on fixture-a converted to .mbq: the model's plane regions, and resident memory of
-// planes 1..3 falling when only the base plane is kept and coming back when planes are raised and read.
-#include "runtime/elastic/plane_residency.h"
-
+// Plane residency of the CPU backend's loaded model on fixture-a converted to .mbq: the model's plane
+// regions, and resident memory of planes 1..3 falling when only the base plane is kept and coming
+// back when planes are raised and read.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -9,6 +8,8 @@
 #include <optional>
 #include <random>
 
+#include "backends/registry.h"
+#include "runtime/core/resident_memory.h"
 #include "runtime/model/model.h"
 #include "tests/support/shared_data.h"
 #include "tools/quantizer/hf_converter.h"
@@ -29,12 +30,18 @@ void touch_planes(const Model& model, int planes) {
   for (int p = 0; p < planes; ++p) touch(model.plane_regions()[p]);
 }
 
-double fraction_resident(const PlaneResidency& residency, const Model& model, int plane) {
-  return static_cast<double>(residency.plane_resident_bytes(plane)) /
+double fraction_resident(const Model& model, int plane) {
+  return static_cast<double>(resident_bytes_of(model.plane_regions()[plane])) /
          static_cast<double>(model.plane_regions()[plane].size());
 }
 
-class PlaneResidencyTest : public ::testing::Test {
+std::shared_ptr<LoadedModel> load_cpu(const Model& model) {
+  auto loaded = load_model("cpu", model);
+  EXPECT_TRUE(loaded.ok()) << loaded.status().to_string();
+  return loaded.ok() ? std::move(loaded).value() : nullptr;
+}
+
+class CpuPlaneResidency : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (!test::have_shared()) return;
@@ -62,9 +69,9 @@ class PlaneResidencyTest : public ::testing::Test {
   std::optional<Model> model_;
 };
 
-fs::path PlaneResidencyTest::dir_;
+fs::path CpuPlaneResidency::dir_;
 
-TEST_F(PlaneResidencyTest, PlaneRegionsHoldEachPlaneOfEveryLinear) {
+TEST_F(CpuPlaneResidency, PlaneRegionsHoldEachPlaneOfEveryLinear) {
   const Model& model = *model_;
   const auto file = model.mapped_file();
   ASSERT_FALSE(file.empty());
@@ -95,68 +102,70 @@ TEST_F(PlaneResidencyTest, PlaneRegionsHoldEachPlaneOfEveryLinear) {
   EXPECT_LE(regions[3].data() + regions[3].size(), file.data() + file.size());
 }
 
-TEST_F(PlaneResidencyTest, DroppedPlanesLeaveMemoryAndComeBack) {
+TEST_F(CpuPlaneResidency, DroppedPlanesLeaveMemoryAndComeBack) {
   const Model& model = *model_;
-  PlaneResidency residency(model);
-  EXPECT_EQ(residency.resident(), 4);
+  auto residency = load_cpu(model);
+  ASSERT_NE(residency, nullptr);
+  EXPECT_EQ(residency->resident_planes(), 4);
   touch_planes(model, 4);
-  for (int p = 0; p < 4; ++p) EXPECT_GT(fraction_resident(residency, model, p), 0.9) << "plane " << p;
-  const uint64_t all_planes = residency.resident_bytes();
-  const uint64_t mapping_before = residency.mapping_resident_bytes();
+  for (int p = 0; p < 4; ++p) EXPECT_GT(fraction_resident(model, p), 0.9) << "plane " << p;
+  const uint64_t all_planes = residency->resident_plane_bytes();
+  const uint64_t mapping_before = resident_bytes_of(model.mapped_file());
 
-  ASSERT_TRUE(residency.set_resident(1).ok());
-  EXPECT_EQ(residency.resident(), 1);
-  EXPECT_GT(fraction_resident(residency, model, 0), 0.9);
+  ASSERT_TRUE(residency->set_resident_planes(1).ok());
+  EXPECT_EQ(residency->resident_planes(), 1);
+  EXPECT_GT(fraction_resident(model, 0), 0.9);
   uint64_t dropped = 0;
   for (int p = 1; p < 4; ++p) {
-    EXPECT_LT(fraction_resident(residency, model, p), 0.1) << "plane " << p;
+    EXPECT_LT(fraction_resident(model, p), 0.1) << "plane " << p;
     dropped += model.plane_regions()[p].size();
   }
-  EXPECT_LT(residency.resident_bytes(), all_planes - dropped * 9 / 10);
-  EXPECT_LT(residency.mapping_resident_bytes(), mapping_before - dropped * 9 / 10);
+  EXPECT_LT(residency->resident_plane_bytes(), all_planes - dropped * 9 / 10);
+  EXPECT_LT(resident_bytes_of(model.mapped_file()), mapping_before - dropped * 9 / 10);
 
-  ASSERT_TRUE(residency.set_resident(4).ok());
+  ASSERT_TRUE(residency->set_resident_planes(4).ok());
   touch_planes(model, 4);
-  for (int p = 0; p < 4; ++p) EXPECT_GT(fraction_resident(residency, model, p), 0.9) << "plane " << p;
-  EXPECT_GT(residency.resident_bytes(), all_planes * 9 / 10);
+  for (int p = 0; p < 4; ++p) EXPECT_GT(fraction_resident(model, p), 0.9) << "plane " << p;
+  EXPECT_GT(residency->resident_plane_bytes(), all_planes * 9 / 10);
 }
 
-TEST_F(PlaneResidencyTest, KeepsThePlanesBelowTheCount) {
+TEST_F(CpuPlaneResidency, KeepsThePlanesBelowTheCount) {
   const Model& model = *model_;
-  PlaneResidency residency(model);
+  auto residency = load_cpu(model);
+  ASSERT_NE(residency, nullptr);
   touch_planes(model, 4);
-  ASSERT_TRUE(residency.set_resident(2).ok());
-  EXPECT_GT(fraction_resident(residency, model, 0), 0.9);
-  EXPECT_GT(fraction_resident(residency, model, 1), 0.9);
-  EXPECT_LT(fraction_resident(residency, model, 2), 0.1);
-  EXPECT_LT(fraction_resident(residency, model, 3), 0.1);
+  ASSERT_TRUE(residency->set_resident_planes(2).ok());
+  EXPECT_GT(fraction_resident(model, 0), 0.9);
+  EXPECT_GT(fraction_resident(model, 1), 0.9);
+  EXPECT_LT(fraction_resident(model, 2), 0.1);
+  EXPECT_LT(fraction_resident(model, 3), 0.1);
 
-  ASSERT_TRUE(residency.set_resident(3).ok());  // raising starts read-ahead; reading finishes it
+  ASSERT_TRUE(residency->set_resident_planes(3).ok());  // raising starts read-ahead; reading finishes it
   touch_planes(model, 3);
-  EXPECT_GT(fraction_resident(residency, model, 2), 0.9);
-  EXPECT_LT(fraction_resident(residency, model, 3), 0.1);
-  ASSERT_TRUE(residency.set_resident(3).ok());  // the same count again changes nothing
-  EXPECT_GT(fraction_resident(residency, model, 2), 0.9);
+  EXPECT_GT(fraction_resident(model, 2), 0.9);
+  EXPECT_LT(fraction_resident(model, 3), 0.1);
+  ASSERT_TRUE(residency->set_resident_planes(3).ok());  // the same count again changes nothing
+  EXPECT_GT(fraction_resident(model, 2), 0.9);
 }
 
-TEST_F(PlaneResidencyTest, RejectsCountsOutsideTheModel) {
-  PlaneResidency residency(*model_);
-  EXPECT_EQ(residency.set_resident(0).code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(residency.set_resident(5).code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(residency.resident(), 4);
-  EXPECT_EQ(residency.plane_resident_bytes(-1), 0u);
-  EXPECT_EQ(residency.plane_resident_bytes(4), 0u);
+TEST_F(CpuPlaneResidency, RejectsCountsOutsideTheModel) {
+  auto residency = load_cpu(*model_);
+  ASSERT_NE(residency, nullptr);
+  EXPECT_EQ(residency->set_resident_planes(0).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(residency->set_resident_planes(5).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(residency->resident_planes(), 4);
 }
 
-TEST(PlaneResidency, DenseModelHasNoPlanes) {
+TEST(CpuPlaneResidencyDense, HasNoPlanes) {
   MOBIQ_REQUIRE_SHARED();
   auto model = Model::open_hf(test::fixture_a_dir().string());
   ASSERT_TRUE(model.ok()) << model.status().to_string();
   EXPECT_TRUE(model->mapped_file().empty());
-  PlaneResidency residency(*model);
-  EXPECT_EQ(residency.resident(), 0);
-  EXPECT_EQ(residency.set_resident(1).code(), ErrorCode::kUnsupported);
-  EXPECT_EQ(residency.resident_bytes(), 0u);
+  auto residency = load_cpu(*model);
+  ASSERT_NE(residency, nullptr);
+  EXPECT_EQ(residency->resident_planes(), 0);
+  EXPECT_EQ(residency->set_resident_planes(1).code(), ErrorCode::kUnsupported);
+  EXPECT_EQ(residency->resident_plane_bytes(), 0u);
 }
 
 TEST(ResidentBytes, CountsOnlyTheRange) {
