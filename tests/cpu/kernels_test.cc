@@ -271,6 +271,23 @@ TEST(KernelDispatch, ForcingEachSetByNameWorksAndUnknownNamesFail) {
   EXPECT_EQ(best_kernel_set().value(), available_kernel_sets().front());
 }
 
+TEST(KernelDispatch, ASetThisCpuLacksIsUnsupportedAndAForeignOneUnknown) {
+  const auto available = [](const char* name) {
+    for (const KernelSet* s : available_kernel_sets())
+      if (std::string(s->name) == name) return true;
+    return false;
+  };
+#if defined(__x86_64__)
+  const char* native = "avx2";
+  const char* foreign = "neon-dotprod";
+#else
+  const char* native = "neon-dotprod";
+  const char* foreign = "avx2";
+#endif
+  if (!available(native)) EXPECT_EQ(kernel_set_by_name(native).status().code(), ErrorCode::kUnsupported);
+  EXPECT_EQ(kernel_set_by_name(foreign).status().code(), ErrorCode::kInvalidArgument);
+}
+
 TEST(KernelErrors, BadArgumentsAreStatusesAndWriteNothing) {
   RandomSliced w(20, 130, 1);
   const PackedSliced packed = PackedSliced::pack(w.view).value();
