@@ -284,7 +284,9 @@ TEST(KernelDispatch, ASetThisCpuLacksIsUnsupportedAndAForeignOneUnknown) {
   const char* native = "neon-dotprod";
   const char* foreign = "avx2";
 #endif
-  if (!available(native)) EXPECT_EQ(kernel_set_by_name(native).status().code(), ErrorCode::kUnsupported);
+  if (!available(native)) {
+    EXPECT_EQ(kernel_set_by_name(native).status().code(), ErrorCode::kUnsupported);
+  }
   EXPECT_EQ(kernel_set_by_name(foreign).status().code(), ErrorCode::kInvalidArgument);
 }
 
