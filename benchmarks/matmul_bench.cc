@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <memory>
 #include <string>
@@ -126,9 +127,15 @@ ThreadPool& pool(int threads) {
   return *p;
 }
 
-// Sum of data[b, e): four independent 32-byte accumulators. With AVX2 where the CPU has it (a
-// portable build's SSE2 code reads this machine's memory ~20% slower), so the bandwidth the kernels
-// are measured against is what a vector loop gets, not what the compiler's baseline gets.
+double process_cpu_seconds() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+// Sum of data[b, e) with four independent 32-byte accumulators; with AVX2 where the CPU has it (a
+// portable build's SSE2 code reads this machine's memory ~20% slower), so the kernels are measured
+// against what a vector loop gets. (Four streams a quarter-array apart measured ~35% slower here.)
 #if defined(__x86_64__)
 __attribute__((target("avx2"))) uint64_t sum_avx2(const uint64_t* data, int64_t b, int64_t e) {
   __m256i s[4] = {};
@@ -152,14 +159,16 @@ uint64_t sum_generic(const uint64_t* data, int64_t b, int64_t e) {
   return s0 + s1 + s2 + s3;
 }
 
-// STREAM-style read bandwidth: summing a 1 GiB array (>> the caches) split across `threads`, best of 5.
-double stream_read_gbps(int threads) {
+// STREAM-style read bandwidth: summing a 1 GiB array (>> the caches) split across `threads`, best of
+// 5, per second of wall time and per second of CPU time per thread.
+std::pair<double, double> stream_read_gbps(int threads) {
   const int64_t n = (int64_t{1} << 30) / sizeof(uint64_t);
   static std::vector<uint64_t> data(n, 1);
   std::vector<uint64_t> partial(threads);
-  double best = 0;
+  double best = 0, best_cpu = 0;
   for (int rep = 0; rep < 5; ++rep) {
     const auto t0 = std::chrono::steady_clock::now();
+    const double cpu0 = process_cpu_seconds();
     pool(threads).parallel_for(n, n / threads, [&](int64_t b, int64_t e, int worker) {
 #if defined(__x86_64__)
       if (__builtin_cpu_supports("avx2")) {
@@ -170,10 +179,12 @@ double stream_read_gbps(int threads) {
       partial[worker] = sum_generic(data.data(), b, e);
     });
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double cpu = (process_cpu_seconds() - cpu0) / threads;
     benchmark::DoNotOptimize(partial.data());
     best = std::max(best, n * sizeof(uint64_t) / s / 1e9);
+    best_cpu = std::max(best_cpu, n * sizeof(uint64_t) / cpu / 1e9);
   }
-  return best;
+  return {best, best_cpu};
 }
 
 struct Row {
@@ -181,19 +192,28 @@ struct Row {
   int64_t out, in;
   int k, threads;
   double us, gbps, fraction;
+  double cpu_us = 0, cpu_gbps = 0;  // per thread CPU time, and bytes over it
 };
 std::map<std::string, Row> g_rows;  // by set/shape/k/threads; the last (measured) run wins
 std::map<int, double> g_stream;     // threads -> GB/s
+std::map<int, double> g_stream_cpu; // threads -> GB/s per CPU second per thread
 
 // Times `once` under Google Benchmark and records it; bytes = weight bytes one call reads.
+// Times `once` under Google Benchmark and records it; bytes = weight bytes one call reads. Besides
+// wall time, the process's CPU time per thread: on a machine shared with other jobs a thread that
+// is descheduled mid-matmul inflates wall time, not CPU time (the pool's idle workers sleep).
 template <typename Once>
 void measure(benchmark::State& state, const Row& row, int64_t bytes, const Once& once) {
   const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = process_cpu_seconds();
   for (auto _ : state) once();
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double cpu = process_cpu_seconds() - cpu0;
   Row r = row;
   r.us = s / static_cast<double>(state.iterations()) * 1e6;
+  r.cpu_us = cpu / row.threads / static_cast<double>(state.iterations()) * 1e6;
   r.gbps = bytes / (r.us * 1e3);
+  r.cpu_gbps = bytes / (r.cpu_us * 1e3);
   r.fraction = r.gbps / g_stream[row.threads];
   g_rows[r.set + "/" + std::to_string(r.out) + "x" + std::to_string(r.in) + "/" + std::to_string(r.k) + "/" + std::to_string(r.threads)] = r;
   state.SetBytesProcessed(state.iterations() * bytes);
@@ -251,9 +271,13 @@ std::vector<int> parse_threads(int& argc, char** argv) {
 }
 
 void print_summary() {
-  std::printf("\nSliced matmul, 1 token: weight bytes read (k planes + f16 scales/zeros) per second\n");
-  for (const auto& [threads, gbps] : g_stream) std::printf("STREAM-style read, %d thread(s): %.1f GB/s\n", threads, gbps);
-  std::printf("%-12s %-12s %2s %3s %10s %8s %9s\n", "set", "shape", "k", "thr", "us", "GB/s", "of STREAM");
+  std::printf("\nSliced matmul, 1 token: weight bytes read (k planes + f16 scales/zeros) per second of wall\n"
+              "time, then per second of CPU time per thread\n");
+  for (const auto& [threads, gbps] : g_stream)
+    std::printf("STREAM-style read, %d thread(s): %.1f GB/s; per CPU second per thread %.1f GB/s\n", threads, gbps,
+                g_stream_cpu[threads]);
+  std::printf("%-12s %-12s %2s %3s %10s %8s %9s %10s %8s %9s\n", "set", "shape", "k", "thr", "us", "GB/s", "of STREAM",
+              "cpu us", "GB/s", "of STREAM");
   std::vector<Row> rows;
   for (const auto& [name, row] : g_rows) rows.push_back(row);
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
@@ -261,8 +285,8 @@ void print_summary() {
   });
   for (const Row& r : rows) {
     const std::string shape = std::to_string(r.out) + "x" + std::to_string(r.in);
-    std::printf("%-12s %-12s %2d %3d %10.1f %8.2f %8.0f%%\n", r.set.c_str(), shape.c_str(), r.k, r.threads, r.us, r.gbps,
-                100 * r.fraction);
+    std::printf("%-12s %-12s %2d %3d %10.1f %8.2f %8.0f%% %10.1f %8.2f %8.0f%%\n", r.set.c_str(), shape.c_str(), r.k,
+                r.threads, r.us, r.gbps, 100 * r.fraction, r.cpu_us, r.cpu_gbps, 100 * r.cpu_gbps / g_stream_cpu[r.threads]);
   }
 }
 
@@ -273,7 +297,7 @@ int main(int argc, char** argv) {
   using namespace mobiq::cpu;
   const std::vector<int> threads = parse_threads(argc, argv);
   benchmark::Initialize(&argc, argv);
-  for (int t : threads) g_stream[t] = stream_read_gbps(t);
+  for (int t : threads) std::tie(g_stream[t], g_stream_cpu[t]) = stream_read_gbps(t);
   const std::pair<int64_t, int64_t> shapes[] = {{4096, 4096}, {11008, 4096}, {4096, 11008}, {14336, 4096}};
   for (auto [out, in] : shapes)
     for (int t : threads)
