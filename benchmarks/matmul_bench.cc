@@ -302,14 +302,18 @@ int main(int argc, char** argv) {
   for (auto [out, in] : shapes)
     for (int t : threads)
       for (int k = 1; k <= mobiq::kMaxPlanes; ++k) {
-        const std::string tail = "/" + std::to_string(out) + "x" + std::to_string(in) + "/k" + std::to_string(k) +
-                                 "/threads:" + std::to_string(t);
+        // snprintf rather than "/" + std::to_string(..): g++ 12 warns falsely (-Wrestrict) on the latter.
+        const auto name = [&](const char* set) {
+          char buffer[128];
+          std::snprintf(buffer, sizeof buffer, "BM_kernels/%s/%lldx%lld/k%d/threads:%d", set, static_cast<long long>(out),
+                        static_cast<long long>(in), k, t);
+          return std::string(buffer);
+        };
         for (const KernelSet* set : available_kernel_sets())
-          benchmark::RegisterBenchmark(("BM_kernels/" + std::string(set->name) + tail).c_str(), BM_kernels, set, out, in,
-                                       k, t)
+          benchmark::RegisterBenchmark(name(set->name).c_str(), BM_kernels, set, out, in, k, t)
               ->UseRealTime()
               ->Unit(benchmark::kMicrosecond);
-        benchmark::RegisterBenchmark(("BM_kernels/ops-f32" + tail).c_str(), BM_ops_f32, out, in, k, t)
+        benchmark::RegisterBenchmark(name("ops-f32").c_str(), BM_ops_f32, out, in, k, t)
             ->UseRealTime()
             ->Unit(benchmark::kMicrosecond);
       }
