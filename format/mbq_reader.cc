@@ -30,6 +30,7 @@ const char* dtype_name(fb::DType t) {
     case fb::DType::F32: return "f32";
     case fb::DType::F16: return "f16";
     case fb::DType::BF16: return "bf16";
+    case fb::DType::Q8: return "q8";
   }
   return "?";
 }
@@ -277,7 +278,10 @@ Status MbqFile::verify_dense(const fb::DenseTensor& d, size_t index) const {
                         num(segment_count()) + ")");
   const fb::Segment& s = *model_->segments()->Get(d.segment());
   if (s.kind() != fb::SegmentKind::Dense) return corrupt_file(name + ": segment " + num(d.segment()) + " is not a dense segment");
-  const uint64_t bytes = static_cast<uint64_t>(rows * cols) * dtype_size(*from_fb_dtype(d.dtype()));
+  const DType dtype = *from_fb_dtype(d.dtype());
+  if (dtype == DType::kQ8 && d.role() != fb::DenseRole::TokenEmbedding && d.role() != fb::DenseRole::Output)
+    return unsupported(name + ": 8-bit storage is only read for the embedding and the output head");
+  const uint64_t bytes = static_cast<uint64_t>(dense_bytes(dtype, rows, cols));
   if (s.size() != bytes)
     return corrupt_file(name + ": segment " + num(d.segment()) + " is " + num(s.size()) + " bytes, shape " +
                         shape_text(shape) + " " + dtype_name(d.dtype()) + " needs " + num(bytes));
@@ -296,6 +300,8 @@ Status MbqFile::verify_linear(const fb::SlicedLinear& l, size_t index) const {
   if (l.group_size() != kGroupSize)
     return unsupported(name + ": group size " + std::to_string(l.group_size()) + " (this build reads " +
                        num(kGroupSize) + ")");
+  if (l.layout() != 0)
+    return unsupported(name + ": slice layout " + num(l.layout()) + " is not known to this build (it reads layout 0)");
   if (l.n_planes() < 1 || l.n_planes() > kMaxPlanes) return corrupt_file(name + ": n_planes must be 1..4");
   if (l.plane_segments() == nullptr || l.plane_segments()->size() != static_cast<uint32_t>(l.n_planes()))
     return corrupt_file(name + ": needs " + std::to_string(l.n_planes()) + " plane segments");

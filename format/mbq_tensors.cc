@@ -55,6 +55,7 @@ fb::DType to_fb_dtype(DType dtype) {
     case DType::kF32: return fb::DType::F32;
     case DType::kF16: return fb::DType::F16;
     case DType::kBF16: return fb::DType::BF16;
+    case DType::kQ8: return fb::DType::Q8;
   }
   return fb::DType::F32;
 }
@@ -64,6 +65,7 @@ std::optional<DType> from_fb_dtype(fb::DType dtype) {
     case fb::DType::F32: return DType::kF32;
     case fb::DType::F16: return DType::kF16;
     case fb::DType::BF16: return DType::kBF16;
+    case fb::DType::Q8: return DType::kQ8;
   }
   return std::nullopt;
 }

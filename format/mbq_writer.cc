@@ -35,6 +35,16 @@ std::optional<uint64_t> tensor_bytes(const std::vector<int64_t>& shape, uint64_t
   return total;
 }
 
+// A dense tensor's segment size (Q8: scales then codes), nullopt as tensor_bytes.
+std::optional<uint64_t> dense_tensor_bytes(const MbqDenseSpec& d) {
+  const auto elements = tensor_bytes(d.shape, 1);
+  if (!elements) return std::nullopt;
+  if (d.dtype != DType::kQ8) return tensor_bytes(d.shape, dtype_size(d.dtype));
+  const int64_t cols = d.shape.back();
+  const uint64_t rows = *elements / static_cast<uint64_t>(cols);
+  return *elements + rows * static_cast<uint64_t>(n_groups(cols)) * 4;
+}
+
 Status write_all(int fd, const void* data, uint64_t size, uint64_t offset, const std::string& path) {
   const auto* p = static_cast<const uint8_t*>(data);
   while (size > 0) {
@@ -115,7 +125,7 @@ struct MbqWriter::Impl {
     data_offset = align_up(kPreambleSize, plane_alignment);
     data_end = data_offset;
     for (const MbqDenseSpec& d : dense)
-      dense_segment.push_back(add(*tensor_bytes(d.shape, dtype_size(d.dtype)), fb::SegmentKind::Dense));
+      dense_segment.push_back(add(*dense_tensor_bytes(d), fb::SegmentKind::Dense));
     linear_segments.resize(linears.size());
     for (size_t i = 0; i < linears.size(); ++i) {
       const uint64_t param_bytes = static_cast<uint64_t>(linears[i].out * n_groups(linears[i].in)) * 2;
@@ -232,7 +242,9 @@ Status validate_specs(const std::vector<MbqDenseSpec>& dense, const std::vector<
   for (const MbqDenseSpec& d : dense) {
     if (d.shape.empty() || d.shape.size() > 2)
       return invalid_argument("dense tensor " + d.name + ": shape must have 1 or 2 dimensions");
-    if (!tensor_bytes(d.shape, dtype_size(d.dtype)))
+    if (d.dtype == DType::kQ8 && d.role != fb::DenseRole::TokenEmbedding && d.role != fb::DenseRole::Output)
+      return invalid_argument("dense tensor " + d.name + ": 8-bit (q8) storage is only for the embedding and the output head");
+    if (!dense_tensor_bytes(d))
       return invalid_argument("dense tensor " + d.name + ": dimensions must be positive and the size must fit");
   }
   for (const MbqLinearSpec& l : linears) {

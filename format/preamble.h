@@ -28,7 +28,7 @@ namespace mobiq {
 
 inline constexpr std::array<uint8_t, 8> kMbqMagic = {0x89, 'M', 'B', 'Q', '\r', '\n', 0x1a, '\n'};
 inline constexpr uint16_t kFormatMajor = 1;
-inline constexpr uint16_t kFormatMinor = 0;
+inline constexpr uint16_t kFormatMinor = 1;  // 1: DType Q8, SlicedLinear.layout
 inline constexpr uint32_t kPreambleSize = 80;
 inline constexpr uint32_t kMinSegmentAlignment = 64;
 inline constexpr uint32_t kDefaultPlaneAlignment = 16 * 1024;  // a 16 KiB page (arm64, Apple) or 4 of 4 KiB

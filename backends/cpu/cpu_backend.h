@@ -12,16 +12,22 @@ namespace mobiq {
 
 class CpuBackend final : public Backend {
  public:
-  // The best kernel set this CPU runs.
+  // The kernel set named by the environment variable MOBIQ_KERNELS, else the best this CPU runs.
   CpuBackend() = default;
-  // One kernel set by name (kernel_sets()); kInvalidArgument for a set this build or CPU lacks.
+  // One kernel set by name (kernel_sets()); an error for a set this build or CPU lacks.
   static Result<std::unique_ptr<CpuBackend>> with_kernel_set(const std::string& name);
-  // The kernel sets this build has and this CPU can run, the portable "reference" first.
+  // The kernel sets this build has and this CPU can run: "reference" (the f32 oracle, reading the
+  // file in place), then the int8 sets of backends/cpu/kernels best first ("avx2", "neon-dotprod",
+  // the portable "scalar").
   static std::vector<std::string> kernel_sets();
 
   const char* name() const override { return "cpu"; }
   Status supports(const Model& model) const override;
   Result<std::shared_ptr<LoadedModel>> load(const Model& model) override;
+
+ private:
+  explicit CpuBackend(std::string kernel_set) : kernel_set_(std::move(kernel_set)) {}
+  std::string kernel_set_;  // empty: MOBIQ_KERNELS or the best
 };
 
 }  // namespace mobiq

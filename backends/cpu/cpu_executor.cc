@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 
 #include "backends/cpu/cpu_loaded_model.h"
@@ -10,6 +12,7 @@
 #include "backends/cpu/ops/router.h"
 #include "backends/cpu/ops/swiglu.h"
 #include "backends/cpu/ops/tensor_read.h"
+#include "backends/cpu/sliced_group.h"
 
 namespace mobiq::cpu {
 namespace {
@@ -61,7 +64,13 @@ CpuExecutor::CpuExecutor(std::shared_ptr<const CpuLoadedModel> loaded, const Exe
   router_scores_.resize(batch * kResidualPlanes);
   router_hidden_.resize(widest_router);
   gathered_in_.resize(batch * widest_in);
-  gathered_out_.resize(batch * widest_out);
+  const int64_t widest_group = std::max<int64_t>({config_.q_dim() + 2 * config_.kv_dim(),
+                                                   int64_t{2} * config_.intermediate_size, widest_out});
+  gathered_out_.resize(batch * widest_group);
+  if (loaded_->kernels() != nullptr) {
+    const int64_t widest_input = std::max<int64_t>(widest_in, config_.hidden_size);
+    if (Status s = quantized_.reserve(batch, widest_input); !s.ok()) throw std::bad_alloc();
+  }
   gathered_rows_.resize(batch);
   k_cache_.resize(config_.n_layers * ctx * config_.kv_dim());
   v_cache_.resize(config_.n_layers * ctx * config_.kv_dim());
@@ -136,38 +145,43 @@ Status CpuExecutor::forward(std::span<const int32_t> tokens, int32_t start_posit
   start_ = start_position;
   for (int64_t t = 0; t < n; ++t) read_row(weights_.token_embedding, tokens[t], x_.data() + t * hidden);
 
+  std::shared_lock residency(loaded_->residency_mutex());
   for (int layer = 0; layer < config_.n_layers; ++layer) {
-    attention_block(layer, n);
-    feed_forward_block(layer, n);
+    MOBIQ_RETURN_IF_ERROR(attention_block(layer, n));
+    MOBIQ_RETURN_IF_ERROR(feed_forward_block(layer, n));
   }
   stats_.tokens += n;
   recorded_tokens_ = n;
   cached_ = start_position + static_cast<int32_t>(n);
-  write_output(n, output);
-  return Status::Ok();
+  return write_output(n, output);
 }
 
 // Only the rows whose logits are wanted go through the (large) output head.
-void CpuExecutor::write_output(int64_t n, const ForwardOutput& output) {
-  if (output.kind == ForwardOutput::Kind::kNone) return;
+Status CpuExecutor::write_output(int64_t n, const ForwardOutput& output) {
+  if (output.kind == ForwardOutput::Kind::kNone) return Status::Ok();
   const int64_t hidden = config_.hidden_size;
   const int64_t first = output.kind == ForwardOutput::Kind::kAllLogits ? 0 : n - 1;
   const int64_t rows = n - first;
   float* logits = output.kind == ForwardOutput::Kind::kArgmax ? logits_.data() : output.logits;
   rms_norm(x_.data() + first * hidden, weights_.final_norm, config_.rms_norm_eps, rows, hidden, normed_.data());
-  matmul_dense(weights_.output, normed_.data(), rows, logits, pool_, workspace_);
+  if (const PackedDenseQ8* head = loaded_->packed_head(); head != nullptr) {
+    MOBIQ_RETURN_IF_ERROR(dense_q8_matmul(*loaded_->kernels(), *head, normed_.data(), rows, logits, quantized_, pool_));
+  } else {
+    matmul_dense(weights_.output, normed_.data(), rows, logits, pool_, workspace_);
+  }
   if (output.kind == ForwardOutput::Kind::kArgmax)
     *output.argmax = static_cast<int32_t>(std::max_element(logits_.begin(), logits_.end()) - logits_.begin());
+  return Status::Ok();
 }
 
 // x += o_proj(attention(rope(q_proj(norm(x))), cache + rope(k_proj(...)), cache + v_proj(...)))
-void CpuExecutor::attention_block(int layer, int64_t n) {
+Status CpuExecutor::attention_block(int layer, int64_t n) {
   const LayerWeights& w = weights_.layers[layer];
   const int64_t hidden = config_.hidden_size, q_dim = config_.q_dim(), kv_dim = config_.kv_dim();
   const int32_t start = start_;
   rms_norm(x_.data(), w.attn_norm, config_.rms_norm_eps, n, hidden, normed_.data());
-  run_group(layer, LinearGroup::kQkv, normed_.data(), n,
-            {{&w.q, q_.data()}, {&w.k, k_.data()}, {&w.v, v_.data()}});
+  MOBIQ_RETURN_IF_ERROR(run_group(layer, LinearGroup::kQkv, normed_.data(), n,
+                                  {{&w.q, 0, q_.data()}, {&w.k, 1, k_.data()}, {&w.v, 2, v_.data()}}));
 
   float* k_cache = k_cache_.data() + static_cast<int64_t>(layer) * options_.context_size * kv_dim;
   float* v_cache = v_cache_.data() + static_cast<int64_t>(layer) * options_.context_size * kv_dim;
@@ -181,19 +195,22 @@ void CpuExecutor::attention_block(int layer, int64_t n) {
   const AttentionShape shape{config_.n_heads, config_.n_kv_heads, config_.head_dim};
   attention(shape, q_.data(), k_cache, v_cache, n, start, mixed_.data(), scores_.data(), options_.context_size,
             pool_);
-  run_group(layer, LinearGroup::kO, mixed_.data(), n, {{&w.o, delta_.data()}});
+  MOBIQ_RETURN_IF_ERROR(run_group(layer, LinearGroup::kO, mixed_.data(), n, {{&w.o, 3, delta_.data()}}));
   add_in_place(x_.data(), delta_.data(), n * hidden);
+  return Status::Ok();
 }
 
 // x += down_proj(silu(gate_proj(norm(x))) * up_proj(norm(x)))
-void CpuExecutor::feed_forward_block(int layer, int64_t n) {
+Status CpuExecutor::feed_forward_block(int layer, int64_t n) {
   const LayerWeights& w = weights_.layers[layer];
   const int64_t hidden = config_.hidden_size, inter = config_.intermediate_size;
   rms_norm(x_.data(), w.ffn_norm, config_.rms_norm_eps, n, hidden, normed_.data());
-  run_group(layer, LinearGroup::kGateUp, normed_.data(), n, {{&w.gate, gate_.data()}, {&w.up, up_.data()}});
+  MOBIQ_RETURN_IF_ERROR(run_group(layer, LinearGroup::kGateUp, normed_.data(), n,
+                                  {{&w.gate, 4, gate_.data()}, {&w.up, 5, up_.data()}}));
   swiglu(gate_.data(), up_.data(), n * inter);
-  run_group(layer, LinearGroup::kDown, gate_.data(), n, {{&w.down, delta_.data()}});
+  MOBIQ_RETURN_IF_ERROR(run_group(layer, LinearGroup::kDown, gate_.data(), n, {{&w.down, 6, delta_.data()}}));
   add_in_place(x_.data(), delta_.data(), n * hidden);
+  return Status::Ok();
 }
 
 }  // namespace mobiq::cpu
@@ -239,13 +256,13 @@ void CpuExecutor::plan_group(int layer, LinearGroup group, const float* x, int64
     for (int64_t t = 0; t < n; ++t) recorded_[(t * config_.n_layers + layer) * kLinearGroups + g] = slices_[t];
 }
 
-void CpuExecutor::run_group(int layer, LinearGroup group, const float* x, int64_t n,
-                            std::initializer_list<GroupOutput> outputs) {
+Status CpuExecutor::run_group(int layer, LinearGroup group, const float* x, int64_t n,
+                              std::initializer_list<GroupOutput> outputs) {
   const int64_t in = outputs.begin()->weights->in();
   if (observer_) observer_->observe(layer, group, x, n, in);
   if (!outputs.begin()->weights->is_sliced()) {  // dense: no slices to choose
     for (const GroupOutput& o : outputs) matmul(*o.weights, kMaxPlanes, x, n, o.y, pool_, workspace_);
-    return;
+    return Status::Ok();
   }
   plan_group(layer, group, x, n, outputs.begin()->weights->sliced.n_planes);
   int64_t count[kMaxPlanes + 1] = {};
@@ -255,23 +272,52 @@ void CpuExecutor::run_group(int layer, LinearGroup group, const float* x, int64_
   for (int k = 1; k <= kMaxPlanes; ++k) stats_.slice_weights += weights * k * count[k];
   for (int k = 1; k <= kMaxPlanes; ++k) {
     if (count[k] == 0) continue;
-    if (count[k] == n) {  // every token reads the same planes: no gathering
-      for (const GroupOutput& o : outputs) matmul(*o.weights, k, x, n, o.y, pool_, workspace_);
-      return;
+    // Tokens reading k planes, gathered into consecutive rows unless every token does.
+    const bool all = count[k] == n;
+    const float* xk = x;
+    int64_t m = n;
+    if (!all) {
+      m = 0;
+      for (int64_t t = 0; t < n; ++t)
+        if (slices_[t] == k) {
+          std::memcpy(gathered_in_.data() + m * in, x + t * in, in * sizeof(float));
+          gathered_rows_[m++] = t;
+        }
+      xk = gathered_in_.data();
     }
-    int64_t m = 0;
-    for (int64_t t = 0; t < n; ++t)
-      if (slices_[t] == k) {
-        std::memcpy(gathered_in_.data() + m * in, x + t * in, in * sizeof(float));
-        gathered_rows_[m++] = t;
-      }
+    // Each linear's output for those rows: in place, or its own region of gathered_out_.
+    float* yk[kMaxGroupLinears];
+    int64_t offset = 0, i = 0;
+    for (const GroupOutput& o : outputs) {
+      yk[i++] = all ? o.y : gathered_out_.data() + offset;
+      offset += m * o.weights->out();
+    }
+    MOBIQ_RETURN_IF_ERROR(group_matmul(layer, outputs, k, xk, m, in, std::span<float* const>(yk, i)));
+    if (all) return Status::Ok();
+    i = 0;
     for (const GroupOutput& o : outputs) {
       const int64_t out = o.weights->out();
-      matmul(*o.weights, k, gathered_in_.data(), m, gathered_out_.data(), pool_, workspace_);
-      for (int64_t i = 0; i < m; ++i)
-        std::memcpy(o.y + gathered_rows_[i] * out, gathered_out_.data() + i * out, out * sizeof(float));
+      for (int64_t r = 0; r < m; ++r) std::memcpy(o.y + gathered_rows_[r] * out, yk[i] + r * out, out * sizeof(float));
+      ++i;
     }
   }
+  return Status::Ok();
+}
+
+// The group's linears on m tokens that all read k planes: the int8 kernels when the loaded model has
+// a kernel set (one quantization of x, one parallel job), else the f32 reference, one linear at a time.
+Status CpuExecutor::group_matmul(int layer, std::initializer_list<GroupOutput> outputs, int k, const float* x,
+                                 int64_t m, int64_t in, std::span<float* const> y) {
+  const KernelSet* kernels = loaded_->kernels();
+  size_t i = 0;
+  if (kernels == nullptr) {
+    for (const GroupOutput& o : outputs) matmul(*o.weights, k, x, m, y[i++], pool_, workspace_);
+    return Status::Ok();
+  }
+  const PackedSliced* packed[kMaxGroupLinears];
+  for (const GroupOutput& o : outputs) packed[i++] = &loaded_->packed(layer, o.index);
+  return sliced_group_matmul(*kernels, std::span<const PackedSliced* const>(packed, i), y, k, x, m, in, quantized_,
+                             pool_);
 }
 
 }  // namespace mobiq::cpu

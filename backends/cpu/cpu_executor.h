@@ -7,6 +7,7 @@
 
 #include "backends/backend.h"
 #include "backends/cpu/activation_observer.h"
+#include "backends/cpu/kernels/kernels.h"
 #include "backends/cpu/ops/matmul.h"
 #include "backends/cpu/ops/rope.h"
 #include "runtime/core/thread_pool.h"
@@ -34,19 +35,23 @@ class CpuExecutor final : public Executor {
  private:
   struct GroupOutput {
     const LinearWeights* weights;
-    float* y;  // [n][weights->out()]
+    int index;  // in the layer: 0..6 for q, k, v, o, gate, up, down
+    float* y;   // [n][weights->out()]
   };
+  static constexpr int kMaxGroupLinears = 3;  // q, k, v
 
   Status validate(std::span<const int32_t> tokens, int32_t start_position, const ForwardOutput& output) const;
-  void attention_block(int layer, int64_t n);
-  void feed_forward_block(int layer, int64_t n);
+  Status attention_block(int layer, int64_t n);
+  Status feed_forward_block(int layer, int64_t n);
   // Sets slices_[0, n): the slice count of each token for one group of linears (holding `planes`
   // planes), per the plan; records them when asked to.
   void plan_group(int layer, LinearGroup group, const float* x, int64_t n, int planes);
   // y = W x for each linear of a group, token t reading slices_[t] planes; tokens are gathered by
   // slice count so each count is one batched matmul.
-  void run_group(int layer, LinearGroup group, const float* x, int64_t n, std::initializer_list<GroupOutput> outputs);
-  void write_output(int64_t n, const ForwardOutput& output);
+  Status run_group(int layer, LinearGroup group, const float* x, int64_t n, std::initializer_list<GroupOutput> outputs);
+  Status group_matmul(int layer, std::initializer_list<GroupOutput> outputs, int k, const float* x, int64_t m,
+                      int64_t in, std::span<float* const> y);
+  Status write_output(int64_t n, const ForwardOutput& output);
 
   std::shared_ptr<const CpuLoadedModel> loaded_;
   const ModelConfig& config_;
@@ -55,6 +60,7 @@ class CpuExecutor final : public Executor {
   ThreadPool pool_;
   Rope rope_;
   MatmulWorkspace workspace_;
+  QuantizedInput quantized_;      // int8 copy of a group's input (kernel sets only)
   SlicePlan plan_;                // set_plan's; every slice until the first call
   ReadStats stats_;               // since creation
   ActivationObserver* observer_ = nullptr;
@@ -79,7 +85,7 @@ class CpuExecutor final : public Executor {
   std::vector<float> router_scores_;    // [batch][kResidualPlanes]
   std::vector<float> router_hidden_;    // [largest router hidden]
   std::vector<float> gathered_in_;      // [batch][widest linear input] tokens of one slice count
-  std::vector<float> gathered_out_;     // [batch][widest linear output]
+  std::vector<float> gathered_out_;     // [batch][widest group's summed outputs], one region per linear
   std::vector<int64_t> gathered_rows_;  // [batch] which token each gathered row is
   std::vector<float> k_cache_;  // [layers][context][kv_dim]
   std::vector<float> v_cache_;  // [layers][context][kv_dim]

@@ -2,7 +2,28 @@
 
 #include <algorithm>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 namespace mobiq {
+namespace {
+
+// About 20-50 us of polling before sleeping: longer than the gap between two loops of a decode step,
+// much shorter than a scheduler time slice.
+constexpr int kSpins = 4000;
+
+void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+constexpr uint64_t ticket_of(uint64_t generation, uint64_t chunk) { return (generation << 32) | chunk; }
+
+}  // namespace
 
 ThreadPool::ThreadPool(int n_threads) {
   if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -13,56 +34,70 @@ ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
+    generation_.fetch_add(1);
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::run_chunk(int index) {
-  if (index >= job_chunks_) return;
-  const int64_t per = (job_n_ + job_chunks_ - 1) / job_chunks_;
-  const int64_t begin = index * per;
-  const int64_t end = std::min(job_n_, begin + per);
-  if (begin < end) (*job_)(begin, end, index);
+void ThreadPool::run_chunks(const Job& job, int worker) {
+  uint64_t ticket = ticket_.load(std::memory_order_acquire);
+  for (;;) {
+    // A ticket of another generation means this job is over (a stale snapshot): stop.
+    if ((ticket >> 32) != (job.generation & 0xffffffffu) || static_cast<int64_t>(ticket & 0xffffffffu) >= job.chunks)
+      return;
+    if (!ticket_.compare_exchange_weak(ticket, ticket + 1, std::memory_order_acq_rel)) continue;
+    const int64_t chunk = static_cast<int64_t>(ticket & 0xffffffffu);
+    const int64_t begin = chunk * job.grain;
+    (*job.fn)(begin, std::min(job.n, begin + job.grain), worker);
+    if (finished_.fetch_add(1, std::memory_order_acq_rel) + 1 == job.chunks) {
+      std::lock_guard<std::mutex> lock(mutex_);  // the caller may be about to sleep on done_
+      done_.notify_one();
+    }
+    ticket = ticket_.load(std::memory_order_acquire);
+  }
 }
 
 void ThreadPool::parallel_for(int64_t n, int64_t grain, const ChunkFn& fn) {
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
-  const int chunks = static_cast<int>(std::min<int64_t>(size(), (n + grain - 1) / grain));
-  if (chunks <= 1) {
+  const int64_t chunks = (n + grain - 1) / grain;
+  if (workers_.empty() || chunks == 1) {
     fn(0, n, 0);
     return;
   }
+  Job job;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    job_ = &fn;
-    job_n_ = n;
-    job_chunks_ = chunks;
-    pending_ = static_cast<int>(workers_.size());
-    ++generation_;
+    job = {generation_.load() + 1, &fn, n, grain, chunks};
+    job_ = job;
+    finished_.store(0, std::memory_order_relaxed);
+    ticket_.store(ticket_of(job.generation & 0xffffffffu, 0), std::memory_order_release);
+    generation_.store(job.generation, std::memory_order_release);
   }
   wake_.notify_all();
-  run_chunk(0);
+  run_chunks(job, 0);
+  for (int i = 0; i < kSpins; ++i) {
+    if (finished_.load(std::memory_order_acquire) == chunks) return;
+    cpu_relax();
+  }
   std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [this] { return pending_ == 0; });
-  job_ = nullptr;
+  done_.wait(lock, [&] { return finished_.load(std::memory_order_acquire) == chunks; });
 }
 
 void ThreadPool::worker_loop(int index) {
   uint64_t seen = 0;
   for (;;) {
+    for (int i = 0; i < kSpins && generation_.load(std::memory_order_acquire) == seen; ++i) cpu_relax();
+    Job job;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      wake_.wait(lock, [&] { return stop_ || generation_.load() != seen; });
       if (stop_) return;
-      seen = generation_;
+      seen = generation_.load();
+      job = job_;
     }
-    run_chunk(index);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (--pending_ == 0) done_.notify_one();
-    }
+    run_chunks(job, index);
   }
 }
 

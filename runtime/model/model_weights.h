@@ -11,9 +11,19 @@
 
 namespace mobiq {
 
-enum class DType : uint8_t { kF32 = 0, kF16 = 1, kBF16 = 2 };
+// kQ8: 8-bit weights for large dense matrices (the embedding and the output head): per row and group
+// of kGroupSize columns one f32 scale, w = code * scale. The bytes are [rows][n_groups(cols)] f32
+// scales, then [rows][cols] int8 codes (scales first, so both stay naturally aligned).
+enum class DType : uint8_t { kF32 = 0, kF16 = 1, kBF16 = 2, kQ8 = 3 };
 
-inline int dtype_size(DType t) { return t == DType::kF32 ? 4 : 2; }
+// Bytes of one element of a float dtype (4 or 2); kQ8's layout is not per element: use dense_bytes.
+inline int dtype_size(DType t) { return t == DType::kF32 ? 4 : t == DType::kQ8 ? 1 : 2; }
+
+// Bytes of a [rows][cols] tensor of `t`.
+inline int64_t dense_bytes(DType t, int64_t rows, int64_t cols) {
+  if (t == DType::kQ8) return rows * n_groups(cols) * int64_t{4} + rows * cols;
+  return rows * cols * dtype_size(t);
+}
 
 // A dense row-major matrix [rows][cols] (a vector has rows == 1).
 struct DenseTensor {
@@ -21,6 +31,11 @@ struct DenseTensor {
   const void* data = nullptr;
   int64_t rows = 0;
   int64_t cols = 0;
+  // kQ8 only: scales [rows][n_groups(cols)] and codes [rows][cols] inside `data`.
+  const float* q8_scales() const { return static_cast<const float*>(data); }
+  const int8_t* q8_codes() const {
+    return reinterpret_cast<const int8_t*>(static_cast<const char*>(data) + rows * n_groups(cols) * 4);
+  }
 };
 
 // A linear layer y = W x with W [out][in], stored as 2-bit slice planes (see format/slice_layout.h).

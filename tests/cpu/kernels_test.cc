@@ -1,4 +1,4 @@
-// Every available kernel set against the exact int8 math (in double), the reference set and the f32
+// Every available kernel set against the exact int8 math (in double), the portable scalar set and the f32
 // reference matmul of the dequantized weights (backends/cpu/ops/slice_codes.h); dispatch by name.
 // Errors are relative to the whole output vector: |y - exact| / |exact| (Euclidean norms).
 #include "backends/cpu/kernels/kernels.h"
@@ -38,7 +38,7 @@ double rel_error(const std::vector<float>& y, const std::vector<double>& exact) 
 
 std::vector<double> to_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }
 
-const KernelSet& reference_set() { return *kernel_set_by_name("reference").value(); }
+const KernelSet& reference_set() { return *kernel_set_by_name("scalar").value(); }
 
 // The int8 code the quantized input holds for token t, column i.
 int8_t input_code(const QuantizedView& x, int64_t t, int64_t i) {
@@ -252,7 +252,7 @@ INSTANTIATE_TEST_SUITE_P(Available, KernelSetTest, ::testing::ValuesIn([] {
 TEST(KernelDispatch, ReferenceIsAlwaysAvailableAndLast) {
   const auto sets = available_kernel_sets();
   ASSERT_FALSE(sets.empty());
-  EXPECT_STREQ(sets.back()->name, "reference");
+  EXPECT_STREQ(sets.back()->name, "scalar");
 }
 
 TEST(KernelDispatch, ForcingEachSetByNameWorksAndUnknownNamesFail) {

@@ -35,8 +35,10 @@ double fraction_resident(const Model& model, int plane) {
          static_cast<double>(model.plane_regions()[plane].size());
 }
 
-std::shared_ptr<LoadedModel> load_cpu(const Model& model) {
-  auto loaded = load_model("cpu", model);
+// The reference kernels read the planes in place from the file mapping, so its pages are what
+// residency keeps or gives back.
+std::shared_ptr<LoadedModel> load_cpu(const Model& model, const std::string& backend = "cpu:reference") {
+  auto loaded = load_model(backend, model);
   EXPECT_TRUE(loaded.ok()) << loaded.status().to_string();
   return loaded.ok() ? std::move(loaded).value() : nullptr;
 }
@@ -166,6 +168,39 @@ TEST(CpuPlaneResidencyDense, HasNoPlanes) {
   EXPECT_EQ(residency->resident_planes(), 0);
   EXPECT_EQ(residency->set_resident_planes(1).code(), ErrorCode::kUnsupported);
   EXPECT_EQ(residency->resident_plane_bytes(), 0u);
+}
+
+// With an int8 kernel set the planes are repacked at load: the file's plane pages leave memory, and
+// residency frees and re-packs the packed planes; logits after a drop and a restore are unchanged.
+TEST_F(CpuPlaneResidency, PackedPlanesAreFreedAndRepacked) {
+  const Model& model = *model_;
+  for (const std::string& backend : backend_variants()) {
+    if (backend == "cpu:reference") continue;
+    auto loaded = load_cpu(model, backend);
+    ASSERT_NE(loaded, nullptr);
+    for (int p = 0; p < 4; ++p) EXPECT_LT(fraction_resident(model, p), 0.1) << backend << " file plane " << p;
+    const uint64_t all = loaded->resident_plane_bytes();
+    ExecutorOptions options;
+    options.context_size = options.max_batch = 16;
+    auto executor = loaded->create_executor(options);
+    ASSERT_TRUE(executor.ok());
+    const std::vector<int32_t> tokens = {1, 415, 1665, 302, 272};
+    SlicePlan plan;
+    plan.slices = plan.max_slices = 2;
+    ASSERT_TRUE((*executor)->set_plan(plan).ok());
+    std::vector<float> before(model.config().vocab_size), after(model.config().vocab_size);
+    ASSERT_TRUE((*executor)->forward(tokens, 0, {ForwardOutput::Kind::kLastLogits, before.data()}).ok());
+
+    ASSERT_TRUE(loaded->set_resident_planes(2).ok());
+    EXPECT_EQ(loaded->resident_plane_bytes(), all / 2) << backend;
+    ASSERT_TRUE(loaded->set_resident_planes(1).ok());
+    EXPECT_EQ(loaded->resident_plane_bytes(), all / 4) << backend;
+    ASSERT_TRUE(loaded->set_resident_planes(4).ok());
+    EXPECT_EQ(loaded->resident_plane_bytes(), all) << backend;
+    ASSERT_TRUE((*executor)->truncate(0).ok());
+    ASSERT_TRUE((*executor)->forward(tokens, 0, {ForwardOutput::Kind::kLastLogits, after.data()}).ok());
+    EXPECT_EQ(before, after) << backend;
+  }
 }
 
 TEST(ResidentBytes, CountsOnlyTheRange) {

@@ -95,7 +95,7 @@ TEST_F(MbqCorruption, BadMagic) {
 
 TEST_F(MbqCorruption, WrongMajorVersion) {
   auto bytes = with_preamble([](Preamble& p) { p.format_major = kFormatMajor + 1; });
-  expect_error(open_bytes(bytes), ErrorCode::kUnsupported, "format version 2.0");
+  expect_error(open_bytes(bytes), ErrorCode::kUnsupported, "format version 2." + std::to_string(kFormatMinor));
 }
 
 TEST_F(MbqCorruption, PreambleChecksum) {
@@ -191,6 +191,14 @@ TEST_F(MbqCorruption, TensorSizeDoesNotMatchItsShape) {
                  s->mutate_size(s->size() - 1);
                })),
                ErrorCode::kCorruptFile, "linear 0 (layer 0 q) plane 1");
+}
+
+TEST_F(MbqCorruption, EightBitNormIsRefused) {
+  // Q8 (format minor 1) is for the embedding and the output head only; tensor 1 is an f16 norm.
+  expect_error(open_bytes(with_metadata([&](fb::Model& m) {
+                 ASSERT_TRUE(m.mutable_dense_tensors()->GetMutableObject(1)->mutate_dtype(fb::DType::Q8));
+               })),
+               ErrorCode::kUnsupported, "8-bit storage is only read for the embedding and the output head");
 }
 
 TEST_F(MbqCorruption, TensorReferencesAMissingSegment) {

@@ -2,6 +2,7 @@
 // each slice count's speed as a ratio to the full-precision (most slices) run.
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -23,13 +24,23 @@ struct BenchArgs {
   bool json = false;
 };
 
+// Wall-clock throughput, and throughput per CPU second of the whole process (every thread), which
+// on a machine shared with other work does not count the time this process waited for a core.
 struct Speed {
   double prefill_tokens_per_second = 0;
   double decode_tokens_per_second = 0;
+  double prefill_tokens_per_cpu_second = 0;
+  double decode_tokens_per_cpu_second = 0;
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+double process_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
 // Best of `repetitions`: a prefill of the prompt, then decode steps each feeding the greedy token.
@@ -47,14 +58,20 @@ Result<Speed> measure(Executor& executor, const std::vector<int32_t>& prompt, in
   for (int rep = 0; rep < args.repetitions; ++rep) {
     MOBIQ_RETURN_IF_ERROR(executor.truncate(0));
     auto started = std::chrono::steady_clock::now();
+    double cpu_started = process_cpu_seconds();
     MOBIQ_RETURN_IF_ERROR(executor.forward(prompt, 0, output));
     best.prefill_tokens_per_second = std::max(best.prefill_tokens_per_second, prompt.size() / seconds_since(started));
+    best.prefill_tokens_per_cpu_second =
+        std::max(best.prefill_tokens_per_cpu_second, prompt.size() / (process_cpu_seconds() - cpu_started));
     started = std::chrono::steady_clock::now();
+    cpu_started = process_cpu_seconds();
     for (int32_t i = 0; i < args.decode_tokens; ++i) {
       const int32_t token = next;
       MOBIQ_RETURN_IF_ERROR(executor.forward(std::span<const int32_t>(&token, 1), executor.cached_positions(), output));
     }
     best.decode_tokens_per_second = std::max(best.decode_tokens_per_second, args.decode_tokens / seconds_since(started));
+    best.decode_tokens_per_cpu_second =
+        std::max(best.decode_tokens_per_cpu_second, args.decode_tokens / (process_cpu_seconds() - cpu_started));
   }
   return best;
 }
@@ -122,7 +139,8 @@ int run_bench(const BenchArgs& args) {
   nlohmann::json rows = nlohmann::json::array();
   Speed baseline;
   if (!args.json)
-    std::printf("%-7s %-5s %14s %8s %14s %8s\n", "slices", "bits", "prefill tok/s", "ratio", "decode tok/s", "ratio");
+    std::printf("%-7s %-5s %14s %8s %14s %8s %16s %16s\n", "slices", "bits", "prefill tok/s", "ratio", "decode tok/s",
+                "ratio", "prefill tok/cpu-s", "decode tok/cpu-s");
   for (int32_t k : order) {
     Result<Speed> speed = measure(**executor, prompt, k, args);
     if (!speed.ok()) return report_error(speed.status());
@@ -132,10 +150,13 @@ int run_bench(const BenchArgs& args) {
     const int bits = model->max_slices() > 0 ? 2 * k : 16;
     rows.push_back({{"slices", k}, {"bits", bits}, {"prefill_tokens_per_second", speed->prefill_tokens_per_second},
                     {"decode_tokens_per_second", speed->decode_tokens_per_second},
-                    {"prefill_ratio", prefill_ratio}, {"decode_ratio", decode_ratio}});
+                    {"prefill_ratio", prefill_ratio}, {"decode_ratio", decode_ratio},
+                    {"prefill_tokens_per_cpu_second", speed->prefill_tokens_per_cpu_second},
+                    {"decode_tokens_per_cpu_second", speed->decode_tokens_per_cpu_second}});
     if (!args.json)
-      std::printf("%-7d %-5d %14.1f %7.2fx %14.1f %7.2fx\n", k, bits, speed->prefill_tokens_per_second, prefill_ratio,
-                  speed->decode_tokens_per_second, decode_ratio);
+      std::printf("%-7d %-5d %14.1f %7.2fx %14.1f %7.2fx %16.1f %16.1f\n", k, bits, speed->prefill_tokens_per_second,
+                  prefill_ratio, speed->decode_tokens_per_second, decode_ratio, speed->prefill_tokens_per_cpu_second,
+                  speed->decode_tokens_per_cpu_second);
   }
   nlohmann::json switching;
   if (model->max_slices() > 0) {

@@ -14,6 +14,7 @@ namespace {
 struct QuantizeArgs {
   std::string hf_dir;
   std::string output;
+  std::string dense = "source";  // --dense: the embedding and output head as in the source, or q8
   CalibrateOptions calibration;
   bool no_clip_search = false;
   bool no_error_compensation = false;
@@ -24,6 +25,7 @@ int run_nested_rtn(const QuantizeArgs& args) {
   ConvertOptions options;
   options.input_dir = args.hf_dir;
   options.output_path = args.output;
+  options.dense_q8 = args.dense == "q8";
   Progress progress("quantize");
   options.progress = [&](const ConvertProgress& p) { progress.update(p.done, p.total); };
   const auto started = std::chrono::steady_clock::now();
@@ -39,6 +41,7 @@ int run_calibrated(QuantizeArgs args) {
   CalibrateOptions& options = args.calibration;
   options.input_dir = args.hf_dir;
   options.output_path = args.output;
+  options.dense_q8 = args.dense == "q8";
   options.linear.clip_search = !args.no_clip_search;
   options.linear.error_compensation = !args.no_error_compensation;
   options.statistics_budget_bytes = args.statistics_mib << 20;
@@ -65,6 +68,11 @@ Command add_quantize_command(CLI::App& root) {
   CLI::App* app = root.add_subcommand("quantize", "convert a Hugging Face checkpoint to a sliced .mbq file");
   app->add_option("--hf", args->hf_dir, "Hugging Face checkpoint directory")->required()->check(CLI::ExistingDirectory);
   app->add_option("-o,--output", args->output, "the .mbq file to write")->required();
+  app->add_option("--dense", args->dense,
+                  "embedding and output head: 'source' (the checkpoint's dtype) or 'q8' (8-bit, per row and "
+                  "128 columns; halves a bf16 head, which every token reads)")
+      ->check(CLI::IsMember({"source", "q8"}))
+      ->capture_default_str();
   auto* calib = app->add_option("--calib", c.calib_path, "calibration text: calibrated slices, routers, budget table")
                     ->check(CLI::ExistingFile);
   app->add_option("--calib-windows", c.windows, "calibration windows")->check(CLI::Range(1, 1 << 20))->capture_default_str()->needs(calib);

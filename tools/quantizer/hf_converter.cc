@@ -11,6 +11,7 @@
 #include "runtime/core/half.h"
 #include "runtime/core/output_path.h"
 #include "runtime/model/hf_checkpoint.h"
+#include "tools/quantizer/dense_q8.h"
 #include "tools/quantizer/nested_rtn.h"
 
 namespace mobiq {
@@ -67,14 +68,13 @@ struct Plan {
   std::vector<MbqLinearSpec> linears;
 };
 
-Plan plan_tensors(const ModelConfig& config, const ModelWeights& w) {
+Plan plan_tensors(const ModelConfig& config, const ModelWeights& w, bool dense_q8) {
   Plan plan;
   auto add_dense = [&](std::string name, fb::DenseRole role, int32_t layer, const DenseTensor& src) {
-    std::vector<int64_t> shape = src.rows == 1 && role != fb::DenseRole::TokenEmbedding &&
-                                         role != fb::DenseRole::Output
-                                     ? std::vector<int64_t>{src.cols}
-                                     : std::vector<int64_t>{src.rows, src.cols};
-    plan.dense.push_back({std::move(name), role, layer, src.dtype, std::move(shape)});
+    const bool matrix = role == fb::DenseRole::TokenEmbedding || role == fb::DenseRole::Output;
+    std::vector<int64_t> shape = src.rows == 1 && !matrix ? std::vector<int64_t>{src.cols}
+                                                          : std::vector<int64_t>{src.rows, src.cols};
+    plan.dense.push_back({std::move(name), role, layer, matrix && dense_q8 ? DType::kQ8 : src.dtype, std::move(shape)});
     plan.dense_sources.push_back(src);
   };
   add_dense("model.embed_tokens.weight", fb::DenseRole::TokenEmbedding, -1, w.token_embedding);
@@ -129,13 +129,18 @@ Status convert_hf_to_mbq(const ConvertOptions& options) {
   }
   metadata.converter_version = converter_version();
 
-  Plan plan = plan_tensors(config, weights);
+  Plan plan = plan_tensors(config, weights, options.dense_q8);
   MbqWriterOptions writer_options;
   writer_options.protected_paths = protected_paths;
   MOBIQ_ASSIGN_OR_RETURN(MbqWriter writer, MbqWriter::create(options.output_path, std::move(metadata), plan.dense,
                                                              plan.linears, writer_options));
-  for (size_t i = 0; i < plan.dense.size(); ++i)
-    MOBIQ_RETURN_IF_ERROR(writer.write_dense(i, bytes_of(plan.dense_sources[i])));
+  for (size_t i = 0; i < plan.dense.size(); ++i) {
+    if (plan.dense[i].dtype == DType::kQ8) {
+      MOBIQ_RETURN_IF_ERROR(writer.write_dense(i, quantize_dense_q8(plan.dense_sources[i])));
+    } else {
+      MOBIQ_RETURN_IF_ERROR(writer.write_dense(i, bytes_of(plan.dense_sources[i])));
+    }
+  }
 
   // One linear at a time: its f32 copy and its quantized arrays are the only weights held in memory.
   std::vector<float> rows;

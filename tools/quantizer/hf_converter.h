@@ -40,6 +40,9 @@ struct ConvertOptions {
   std::string output_path;  // the .mbq to write; never one of the input's files
   std::function<void(const ConvertProgress&)> progress;  // optional; called after every linear
   const CalibratedContent* calibrated = nullptr;          // optional: calibrated slices and routers
+  // The embedding and the output head 8-bit (DType::kQ8, tools/quantizer/dense_q8.h) instead of the
+  // source dtype; norms always keep theirs.
+  bool dense_q8 = false;
 };
 
 Status convert_hf_to_mbq(const ConvertOptions& options);

@@ -42,7 +42,7 @@ std::vector<const KernelSet*> detect() {
 
 // Every set this build has, available or not, for telling "unknown" from "not on this CPU".
 constexpr const char* kCompiledIn[] = {
-    "reference",
+    "scalar",
 #if defined(__x86_64__)
     "avx2",
 #endif

@@ -64,7 +64,7 @@ using DenseQ8RowsFn = void (*)(const DenseQ8View& w, const QuantizedView& x, int
 // One ISA's kernels. Every set reads the same packed layouts, so a PackedSliced packed once serves
 // every set (switching sets needs no repack).
 struct KernelSet {
-  const char* name;  // "reference", "avx2", "neon-dotprod"
+  const char* name;  // "scalar" (portable), "avx2", "neon-dotprod"
   QuantizeFn quantize;
   SlicedRowsFn sliced_rows;
   DenseQ8RowsFn dense_q8_rows;

@@ -19,8 +19,9 @@ Status check_rows(int64_t out, int64_t in, int64_t x_in, int64_t r0, int64_t r1)
 
 Status sliced_matmul_rows(const KernelSet& set, const PackedSliced& w, int k, const QuantizedInput& x, int64_t r0,
                           int64_t r1, float* y) {
-  if (k < 1 || k > w.planes())
-    return invalid_argument("sliced matmul: " + std::to_string(k) + " slices of " + std::to_string(w.planes()) + " planes");
+  if (k < 1 || k > w.resident_planes())
+    return invalid_argument("sliced matmul: " + std::to_string(k) + " slices of " + std::to_string(w.resident_planes()) +
+                            " resident planes");
   MOBIQ_RETURN_IF_ERROR(check_rows(w.out(), w.in(), x.in(), r0, r1));
   set.sliced_rows(w.view(), k, x.view(), r0 / kRowBlock, (r1 + kRowBlock - 1) / kRowBlock, y, w.out());
   return Status::Ok();

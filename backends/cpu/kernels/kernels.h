@@ -24,7 +24,7 @@
 
 namespace mobiq::cpu {
 
-// Every kernel set compiled in whose features this CPU has, best first; "reference" is always last.
+// Every kernel set compiled in whose features this CPU has, best first; the portable "scalar" set is always last.
 std::span<const KernelSet* const> available_kernel_sets();
 // The available set called `name`. Errors: no such set in this build, or this CPU lacks its features.
 Result<const KernelSet*> kernel_set_by_name(std::string_view name);

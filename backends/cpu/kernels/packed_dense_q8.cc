@@ -24,6 +24,9 @@ void read_row(const DenseTensor& w, int64_t r, float* row) {
     case DType::kBF16:
       for (int64_t i = 0; i < n; ++i) row[i] = bf16_to_f32(static_cast<const uint16_t*>(w.data)[r * n + i]);
       break;
+    case DType::kQ8:  // re-quantizing code * scale gives the same codes: the group's max is 127 * scale
+      for (int64_t i = 0; i < n; ++i) row[i] = w.q8_codes()[r * n + i] * w.q8_scales()[r * n_groups(n) + i / kGroupSize];
+      break;
   }
 }
 

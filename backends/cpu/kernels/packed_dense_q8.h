@@ -16,7 +16,7 @@ namespace mobiq::cpu {
 
 class PackedDenseQ8 {
  public:
-  // w: f32, f16 or bf16 rows. Errors: empty or oversized shape, null data, out of memory.
+  // w: f32, f16, bf16 or q8 rows (q8 keeps its codes). Errors: empty or oversized shape, null data, out of memory.
   static Result<PackedDenseQ8> pack(const DenseTensor& w);
 
   int64_t out() const { return view_.out; }

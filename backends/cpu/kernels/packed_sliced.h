@@ -28,6 +28,13 @@ class PackedSliced {
   int planes() const { return n_planes_; }
   // Row ranges handed to sliced_matmul_rows start at a multiple of this (and end at one, or at out()).
   static constexpr int64_t row_block() { return kRowBlock; }
+  // Plane residency: planes k.. give their memory back (a pass may then read at most k planes);
+  // restore_planes packs planes up to k again from `w`, the same tensor pack() was given.
+  void release_planes_from(int k);
+  Status restore_planes(const SlicedTensor& w, int k);
+  int resident_planes() const { return resident_; }
+  int64_t plane_bytes() const { return planes_[0].size(); }  // bytes of one packed plane
+
   // Bytes one full pass with k planes reads: k planes plus the f16 scales and zeros.
   int64_t bytes_read(int k) const;
   const SlicedBlocksView& view() const { return view_; }
@@ -38,6 +45,7 @@ class PackedSliced {
   SlicedBlocksView view_{};
   int64_t in_ = 0;
   int n_planes_ = 0;
+  int resident_ = 0;  // planes 0..resident_-1 hold their codes
 };
 
 }  // namespace mobiq::cpu

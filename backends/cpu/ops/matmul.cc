@@ -47,6 +47,27 @@ void gemv_dense(const DenseTensor& w, const float* x, int64_t n, float* y, Threa
   });
 }
 
+// An 8-bit matrix: per row and group, scale * dot(codes, x).
+void gemv_dense_q8(const DenseTensor& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
+  const int64_t in = w.cols, out = w.rows, groups = n_groups(in);
+  pool.parallel_for(out, kRowsPerChunk, [&](int64_t r0, int64_t r1, int) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int8_t* codes = w.q8_codes() + r * in;
+      const float* scales = w.q8_scales() + r * groups;
+      for (int64_t t = 0; t < n; ++t) {
+        float s = 0.0f;
+        for (int64_t g = 0; g < groups; ++g) {
+          const int64_t begin = g * kGroupSize, end = std::min(in, begin + kGroupSize);
+          float d = 0.0f;
+          for (int64_t i = begin; i < end; ++i) d += codes[i] * x[t * in + i];
+          s += scales[g] * d;
+        }
+        y[t * out + r] = s;
+      }
+    }
+  });
+}
+
 // dot(c, x) over one group of one plane, straight from the packed bytes: xd holds the group's
 // inputs de-interleaved by position in the byte, xd[i][b] = x[4b + i] ([4][kGroupSize / 4]), so
 // the loop over bytes vectorizes for each of the four 2-bit fields.
@@ -197,6 +218,7 @@ void matmul_dense(const DenseTensor& w, const float* x, int64_t n, float* y, Thr
       case DType::kF32: return gemv_dense<DType::kF32>(w, x, n, y, pool);
       case DType::kF16: return gemv_dense<DType::kF16>(w, x, n, y, pool);
       case DType::kBF16: return gemv_dense<DType::kBF16>(w, x, n, y, pool);
+      case DType::kQ8: return gemv_dense_q8(w, x, n, y, pool);
     }
   }
   gemm_tiled(w.rows, w.cols, x, n, y, pool, workspace, [&](int64_t r, float* row) { read_row(w, r, row); });

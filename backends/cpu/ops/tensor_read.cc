@@ -24,6 +24,12 @@ void read_row(const DenseTensor& t, int64_t r, float* out) {
       }
       return;
     }
+    case DType::kQ8: {
+      const int8_t* codes = t.q8_codes() + r * n;
+      const float* scales = t.q8_scales() + r * n_groups(n);
+      for (int64_t i = 0; i < n; ++i) out[i] = codes[i] * scales[i / kGroupSize];
+      return;
+    }
   }
 }
 

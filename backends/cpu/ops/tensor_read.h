@@ -14,6 +14,7 @@ inline float read_element(const DenseTensor& t, int64_t i) {
     case DType::kF32: return static_cast<const float*>(t.data)[i];
     case DType::kF16: return f16_to_f32(static_cast<const uint16_t*>(t.data)[i]);
     case DType::kBF16: return bf16_to_f32(static_cast<const uint16_t*>(t.data)[i]);
+    case DType::kQ8: return t.q8_codes()[i] * t.q8_scales()[(i / t.cols) * n_groups(t.cols) + (i % t.cols) / kGroupSize];
   }
   return 0.0f;
 }

@@ -281,6 +281,7 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
   convert.input_dir = o.input_dir;
   convert.output_path = o.output_path;
   convert.calibrated = &content;
+  convert.dense_q8 = o.dense_q8;
   MOBIQ_RETURN_IF_ERROR(convert_hf_to_mbq(convert));
   report(o, clock, "writing", 1, 1);
   return Status::Ok();

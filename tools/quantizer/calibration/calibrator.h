@@ -37,6 +37,7 @@ struct CalibrateOptions {
   std::string input_dir;        // Hugging Face checkpoint
   std::string calib_path;       // calibration text (documents separated by a line <|doc|>)
   std::string output_path;
+  bool dense_q8 = false;        // the embedding and output head stored 8-bit (ConvertOptions::dense_q8)
   int32_t windows = 128;        // windows of window_tokens tokens (fewer if the text is shorter)
   int32_t window_tokens = 512;
   int32_t samples_per_window = 64;     // token activations kept per window for the routers

@@ -27,7 +27,7 @@ Status window_log_probs(Executor& executor, std::span<const int32_t> tokens, int
 
 Result<std::unique_ptr<cpu::CpuExecutor>> window_executor(const Model& model, int32_t window_tokens, int32_t threads) {
   MOBIQ_RETURN_IF_ERROR(CpuBackend().supports(model));
-  MOBIQ_ASSIGN_OR_RETURN(std::shared_ptr<cpu::CpuLoadedModel> loaded, cpu::CpuLoadedModel::load(model));
+  MOBIQ_ASSIGN_OR_RETURN(std::shared_ptr<cpu::CpuLoadedModel> loaded, cpu::CpuLoadedModel::load(model, nullptr));
   ExecutorOptions options;
   options.context_size = window_tokens;
   options.max_batch = window_tokens;

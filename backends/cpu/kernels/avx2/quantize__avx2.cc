@@ -1,5 +1,5 @@
 // Activation quantization, AVX2: per token and group of 128, d = max|x| / 127, codes round(x / d)
-// (round to nearest even, as lrint in the reference set: the two produce identical codes), stored
+// (round to nearest even, as lrint in the scalar set: the two produce identical codes), stored
 // de-interleaved (chunk f, byte b = column 4b + f; kernel_views.h).
 #include <immintrin.h>
 

@@ -1,5 +1,5 @@
 // Activation quantization, NEON (baseline Armv8 NEON, here compiled with the dotprod set's flags):
-// identical codes to the reference set (round to nearest even, as lrint). vld4q_u8 de-interleaves
+// identical codes to the scalar set (round to nearest even, as lrint). vld4q_u8 de-interleaves
 // 64 bytes by 4 in one load, which is exactly the chunk-f-byte-b = column 4b + f order.
 #include <arm_neon.h>
 

@@ -1,4 +1,4 @@
-// The "reference" kernel set: the kernels' int8 math in plain portable C++, one scalar step at a
+// The "scalar" kernel set: the kernels' int8 math in plain portable C++, one scalar step at a
 // time. It is the oracle the SIMD sets are tested against and the fallback on CPUs without them.
 #include <algorithm>
 #include <cmath>
@@ -86,6 +86,6 @@ void dense_q8_rows__reference(const DenseQ8View& w, const QuantizedView& x, int6
 }  // namespace
 
 extern const KernelSet kReferenceKernels;
-const KernelSet kReferenceKernels{"reference", quantize__reference, sliced_rows__reference, dense_q8_rows__reference};
+const KernelSet kReferenceKernels{"scalar", quantize__reference, sliced_rows__reference, dense_q8_rows__reference};
 
 }  // namespace mobiq::cpu
