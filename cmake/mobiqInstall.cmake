@@ -14,6 +14,9 @@ include(CMakePackageConfigHelpers)
 set(MOBIQ_INSTALLED_LIBRARIES
   mobiq_capi mobiq_auto_budget mobiq_elastic mobiq_engine mobiq_mbq_model mobiq_format mobiq_tokenizer
   mobiq_backends mobiq_cpu mobiq_backend_api mobiq_core)
+if(MOBIQ_VULKAN)
+  list(INSERT MOBIQ_INSTALLED_LIBRARIES 8 mobiq_vulkan)
+endif()
 set_target_properties(${MOBIQ_INSTALLED_LIBRARIES} PROPERTIES INSTALL_RPATH "$ORIGIN")
 set_target_properties(mobiq PROPERTIES INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")
 
