@@ -77,6 +77,21 @@ std::vector<std::string> backend_variants() {
   return names;
 }
 
+std::vector<std::string> describe_devices() {
+  std::string sets;
+  for (const std::string& set : CpuBackend::kernel_sets()) sets += (sets.empty() ? "" : ", ") + set;
+  std::vector<std::string> lines{"cpu: the CPU backend (kernel sets: " + sets + ")"};
+#if MOBIQ_HAS_VULKAN
+  const std::vector<vulkan::DeviceInfo> devices = vulkan::list_devices();
+  const int preferred = vulkan::preferred_device(devices);
+  for (const vulkan::DeviceInfo& d : devices)
+    lines.push_back("vulkan:" + std::to_string(d.index) + ": " + d.name + " (" + d.type_name() +
+                    (d.has_compute_queue ? "" : ", no compute queue") +
+                    (d.index == preferred ? "; what --backend vulkan picks" : "") + ")");
+#endif
+  return lines;
+}
+
 Result<std::shared_ptr<LoadedModel>> load_model(const std::string& backend_name, const Model& model) {
   MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, make_backend(backend_name, model));
   return backend->load(model);

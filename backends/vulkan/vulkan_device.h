@@ -49,6 +49,8 @@ class VulkanDevice {
   static Result<std::shared_ptr<VulkanDevice>> open(int index);
 
   const DeviceInfo& info() const { return info_; }
+  // True when the validation layer and its message counter are on for this device.
+  bool validating() const { return messenger_ != VK_NULL_HANDLE; }
   VkDevice device() const { return device_; }
   VkPhysicalDevice physical() const { return physical_; }
   const VkPhysicalDeviceLimits& limits() const { return properties_.limits; }
@@ -83,7 +85,8 @@ class VulkanDevice {
 template <typename Record>
 Status VulkanDevice::run_once(const Record& record) {
   MOBIQ_ASSIGN_OR_RETURN(VkCommandBuffer commands, allocate_command_buffer());
-  VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+  VkCommandBufferBeginInfo begin{};
+  begin.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
   begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
   Status s = vk_status(vkBeginCommandBuffer(commands, &begin), "vkBeginCommandBuffer");
   if (s.ok()) {
