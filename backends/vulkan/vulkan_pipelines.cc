@@ -1,5 +1,7 @@
 #include "backends/vulkan/vulkan_pipelines.h"
 
+#include <string>
+
 #include "backends/vulkan/spirv_table.h"
 
 namespace mobiq::vulkan {
@@ -14,7 +16,9 @@ const SpirvModule* const kModules[kShaderCount] = {
 
 }  // namespace
 
-Result<std::unique_ptr<Pipelines>> Pipelines::create(std::shared_ptr<VulkanDevice> device) {
+Result<std::unique_ptr<Pipelines>> Pipelines::create(std::shared_ptr<VulkanDevice> device, uint32_t matmul_lanes) {
+  if (matmul_lanes != 0 && matmul_lanes != 1 && matmul_lanes != 16)
+    return invalid_argument("vulkan: matmul lanes must be 1 or 16, got " + std::to_string(matmul_lanes));
   std::unique_ptr<Pipelines> p(new Pipelines(std::move(device)));
   const VkDevice vk = p->device_->device();
   VkDescriptorSetLayoutBinding bindings[kBindingCount];
@@ -33,6 +37,9 @@ Result<std::unique_ptr<Pipelines>> Pipelines::create(std::shared_ptr<VulkanDevic
   layout.pPushConstantRanges = &push;
   MOBIQ_VK(vkCreatePipelineLayout(vk, &layout, nullptr, &p->layout_));
 
+  p->matmul_lanes_ = matmul_lanes != 0 ? matmul_lanes : p->device_->info().is_cpu() ? 1 : 16;
+  const VkSpecializationMapEntry lanes_entry{0, 0, sizeof(uint32_t)};
+  const VkSpecializationInfo specialization{1, &lanes_entry, sizeof(uint32_t), &p->matmul_lanes_};
   for (int i = 0; i < kShaderCount; ++i) {
     VkShaderModuleCreateInfo module_info{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
     module_info.codeSize = kModules[i]->n_words * 4;
@@ -44,6 +51,7 @@ Result<std::unique_ptr<Pipelines>> Pipelines::create(std::shared_ptr<VulkanDevic
     info.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
     info.stage.module = module;
     info.stage.pName = "main";
+    info.stage.pSpecializationInfo = &specialization;  // ignored by shaders without constant 0
     info.layout = p->layout_;
     const VkResult created = vkCreateComputePipelines(vk, VK_NULL_HANDLE, 1, &info, nullptr, &p->pipelines_[i]);
     vkDestroyShaderModule(vk, module, nullptr);

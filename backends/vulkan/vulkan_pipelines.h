@@ -45,7 +45,13 @@ class Pipelines {
   Pipelines(const Pipelines&) = delete;
   Pipelines& operator=(const Pipelines&) = delete;
 
-  static Result<std::unique_ptr<Pipelines>> create(std::shared_ptr<VulkanDevice> device);
+  // matmul_lanes: 1 or 16 (tests run both on one device); 0 picks from the device type.
+  static Result<std::unique_ptr<Pipelines>> create(std::shared_ptr<VulkanDevice> device, uint32_t matmul_lanes = 0);
+
+  // Invocations that share one row of a matmul (shaders/row_reduce.glsl's LANES), and so the rows
+  // each matmul workgroup computes: 16 lanes on GPUs, 1 on CPU drivers.
+  uint32_t matmul_lanes() const { return matmul_lanes_; }
+  uint32_t matmul_rows_per_workgroup() const { return 64 / matmul_lanes_; }
 
   VkDescriptorSetLayout set_layout() const { return set_layout_; }
   VkPipelineLayout layout() const { return layout_; }
@@ -58,6 +64,7 @@ class Pipelines {
   VkDescriptorSetLayout set_layout_ = VK_NULL_HANDLE;
   VkPipelineLayout layout_ = VK_NULL_HANDLE;
   std::array<VkPipeline, kShaderCount> pipelines_{};
+  uint32_t matmul_lanes_ = 16;
 };
 
 }  // namespace mobiq::vulkan

@@ -7,7 +7,6 @@ namespace mobiq::vulkan {
 namespace {
 
 constexpr uint32_t kWorkgroup = 64;     // shaders/common.glsl's WG
-constexpr uint32_t kRowsPerGroup = 4;   // shaders/row_reduce.glsl's ROWS_PER_WG
 
 uint32_t ceil_div(int64_t a, uint32_t b) { return static_cast<uint32_t>((a + b - 1) / b); }
 
@@ -19,7 +18,8 @@ uint32_t float_bits(float f) {
 
 class StepBuilder {
  public:
-  StepBuilder(const ModelConfig& c, const ModelPlacement& p, const ExecutorLayout& a) : c_(c), p_(p), a_(a) {}
+  StepBuilder(const ModelConfig& c, const ModelPlacement& p, const ExecutorLayout& a, uint32_t matmul_rows)
+      : c_(c), p_(p), a_(a), matmul_rows_(matmul_rows) {}
 
   Dispatch& add(Shader shader, std::initializer_list<uint32_t> push, uint32_t groups_x,
                 Dispatch::Rows rows = Dispatch::Rows::kTokens, Dispatch::When when = Dispatch::When::kAlways) {
@@ -53,9 +53,9 @@ class StepBuilder {
       Dispatch& d = w->sliced
                         ? add(Shader::kMatmulSliced, {w->plane[0], w->plane[1], w->plane[2], w->plane[3], w->scales,
                                                       w->zeros, uint32_t(w->in), uint32_t(w->out), x, y, count_index},
-                              ceil_div(w->out, kRowsPerGroup))
+                              ceil_div(w->out, matmul_rows_))
                         : add(Shader::kMatmulDense, {w->dense.word, w->dense.dtype, uint32_t(w->in), uint32_t(w->out), x, y, 0},
-                              ceil_div(w->out, kRowsPerGroup));
+                              ceil_div(w->out, matmul_rows_));
       d.barrier_before = first_linear;
       first_linear = false;
     }
@@ -91,7 +91,7 @@ class StepBuilder {
     // Only the rows whose logits are wanted go through the final norm and the output head.
     rms_norm(a_.x, a_.normed, p_.final_norm, true);
     add(Shader::kMatmulDense, {p_.output.word, p_.output.dtype, hidden, vocab, a_.normed, 0, 1},
-        ceil_div(vocab, kRowsPerGroup), Dispatch::Rows::kHeadRows, Dispatch::When::kHead);
+        ceil_div(vocab, matmul_rows_), Dispatch::Rows::kHeadRows, Dispatch::When::kHead);
     add(Shader::kArgmax, {vocab}, 1, Dispatch::Rows::kOne, Dispatch::When::kArgmax);
     return std::move(step_);
   }
@@ -100,14 +100,15 @@ class StepBuilder {
   const ModelConfig& c_;
   const ModelPlacement& p_;
   const ExecutorLayout& a_;
+  const uint32_t matmul_rows_;  // rows of W per matmul workgroup (Pipelines::matmul_rows_per_workgroup)
   std::vector<Dispatch> step_;
 };
 
 }  // namespace
 
 std::vector<Dispatch> build_step(const ModelConfig& config, const ModelPlacement& placement,
-                                 const ExecutorLayout& layout) {
-  return StepBuilder(config, placement, layout).build();
+                                 const ExecutorLayout& layout, uint32_t matmul_rows_per_workgroup) {
+  return StepBuilder(config, placement, layout, matmul_rows_per_workgroup).build();
 }
 
 void record_step(VkCommandBuffer commands, const Pipelines& pipelines, VkDescriptorSet set, VkBuffer indirect,

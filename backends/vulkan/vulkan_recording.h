@@ -37,7 +37,7 @@ struct StepShape {
 
 // The whole forward pass (embedding, layers, final norm, output head, argmax), top down.
 std::vector<Dispatch> build_step(const ModelConfig& config, const ModelPlacement& placement,
-                                 const ExecutorLayout& layout);
+                                 const ExecutorLayout& layout, uint32_t matmul_rows_per_workgroup);
 
 // Records `step` into `commands` (begun by the caller): barrier, bind, push, indirect dispatch each.
 void record_step(VkCommandBuffer commands, const Pipelines& pipelines, VkDescriptorSet set, VkBuffer indirect,

@@ -40,10 +40,17 @@ struct OpBuffers {
 
 class OpRunner {
  public:
-  explicit OpRunner(std::shared_ptr<vulkan::VulkanDevice> device) : device_(std::move(device)) {
-    auto pipelines = vulkan::Pipelines::create(device_);
+  // matmul_lanes: the matmul variant (vulkan::Pipelines::create); 0: the device's own.
+  explicit OpRunner(std::shared_ptr<vulkan::VulkanDevice> device, uint32_t matmul_lanes = 0) : device_(std::move(device)) {
+    auto pipelines = vulkan::Pipelines::create(device_, matmul_lanes);
     EXPECT_TRUE(pipelines.ok()) << pipelines.status().to_string();
     if (pipelines.ok()) pipelines_ = std::move(pipelines).value();
+  }
+
+  // Workgroups a matmul over `out` rows needs.
+  uint32_t matmul_groups(int64_t out) const {
+    const uint32_t rows = pipelines_ ? pipelines_->matmul_rows_per_workgroup() : 4;
+    return static_cast<uint32_t>((out + rows - 1) / rows);
   }
 
   // Dispatches `shader` over (groups_x, groups_y) workgroups with `push` and reads act, kv, io, logits back.

@@ -60,9 +60,12 @@ void set_counts(OpBuffers& b, const std::vector<uint32_t>& counts, uint32_t star
   std::copy(counts.begin(), counts.end(), b.io.begin() + 32);
 }
 
-TEST(VulkanOps, SlicedMatmulReadsEachTokensPlanesLikeTheCpu) {
+// Both matmul variants run on whatever device is present: 16 lanes per row (GPUs) and 1 (CPU drivers).
+class VulkanMatmul : public ::testing::TestWithParam<uint32_t> {};
+
+TEST_P(VulkanMatmul, SlicedMatmulReadsEachTokensPlanesLikeTheCpu) {
   MOBIQ_VULKAN_DEVICE_OR_SKIP(device);
-  OpRunner runner(device);
+  OpRunner runner(device, GetParam());
   ThreadPool pool(1);
   const std::vector<uint32_t> counts = {1, 4, 2, 3, 4};  // one slice count per token
   for (auto [out, in] : {std::pair<int64_t, int64_t>{37, 200}, {5, 130}, {9, 1}, {66, 384}, {3, 7}}) {
@@ -78,7 +81,7 @@ TEST(VulkanOps, SlicedMatmulReadsEachTokensPlanesLikeTheCpu) {
     set_counts(b, counts);
     ASSERT_TRUE(runner.run(Shader::kMatmulSliced, {plane[0], plane[1], plane[2], plane[3], scales, zeros, uint32_t(in),
                                                    uint32_t(out), xa, ya, 0},
-                           uint32_t((out + 3) / 4), uint32_t(n), b).ok());
+                           runner.matmul_groups(out), uint32_t(n), b).ok());
     LinearWeights linear;
     linear.sliced = w.view;
     cpu::MatmulWorkspace workspace(1, in);
@@ -91,9 +94,9 @@ TEST(VulkanOps, SlicedMatmulReadsEachTokensPlanesLikeTheCpu) {
   }
 }
 
-TEST(VulkanOps, DenseMatmulInEveryStoredType) {
+TEST_P(VulkanMatmul, DenseMatmulInEveryStoredType) {
   MOBIQ_VULKAN_DEVICE_OR_SKIP(device);
-  OpRunner runner(device);
+  OpRunner runner(device, GetParam());
   ThreadPool pool(1);
   const int64_t out = 23, in = 77, n = 3;
   const std::vector<float> w32 = uniform(out * in, 3), x = uniform(n * in, 4);
@@ -110,7 +113,7 @@ TEST(VulkanOps, DenseMatmulInEveryStoredType) {
     const uint32_t xa = b.add_act(x);
     b.logits.assign(n * out, 0.0f);
     ASSERT_TRUE(runner.run(Shader::kMatmulDense, {wa, uint32_t(dtype), uint32_t(in), uint32_t(out), xa, 0, 1},
-                           uint32_t((out + 3) / 4), uint32_t(n), b).ok());
+                           runner.matmul_groups(out), uint32_t(n), b).ok());
     const DenseTensor tensor{dtype, data, out, in};
     cpu::MatmulWorkspace workspace(1, in);
     std::vector<float> expected(n * out);
@@ -118,6 +121,8 @@ TEST(VulkanOps, DenseMatmulInEveryStoredType) {
     EXPECT_LE(relative_error(b.logits.data(), expected.data(), n * out, out), 1e-5) << "dtype " << int(dtype);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Lanes, VulkanMatmul, ::testing::Values(16u, 1u));
 
 TEST(VulkanOps, RmsNormAndEmbedding) {
   MOBIQ_VULKAN_DEVICE_OR_SKIP(device);
