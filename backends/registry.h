@@ -21,6 +21,10 @@ Result<std::unique_ptr<Backend>> make_backend(const std::string& name, const Mod
 // takes ("cpu:reference", "cpu:avx2", ...): what the conformance suite runs against "cpu:reference".
 std::vector<std::string> backend_variants();
 
+// One line per device a backend can run on, by the name make_backend takes: "cpu: kernel sets
+// reference", "vulkan:0: NVIDIA ... (discrete GPU)", ...
+std::vector<std::string> describe_devices();
+
 // make_backend, then Backend::load: `model` placed on the chosen backend, ready for executors.
 Result<std::shared_ptr<LoadedModel>> load_model(const std::string& backend_name, const Model& model);
 

@@ -14,6 +14,9 @@ include(CMakePackageConfigHelpers)
 set(MOBIQ_INSTALLED_LIBRARIES
   mobiq_capi mobiq_auto_budget mobiq_elastic mobiq_engine mobiq_mbq_model mobiq_format mobiq_tokenizer
   mobiq_backends mobiq_cpu mobiq_cpu_kernels mobiq_backend_api mobiq_core)
+if(MOBIQ_VULKAN)
+  list(INSERT MOBIQ_INSTALLED_LIBRARIES 8 mobiq_vulkan)
+endif()
 set_target_properties(${MOBIQ_INSTALLED_LIBRARIES} PROPERTIES INSTALL_RPATH "$ORIGIN")
 set_target_properties(mobiq PROPERTIES INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")
 
@@ -47,5 +50,8 @@ file(RELATIVE_PATH MOBIQ_PC_PREFIX_FROM_PCFILEDIR
 list(REMOVE_ITEM MOBIQ_INSTALLED_LIBRARIES mobiq_capi)
 list(TRANSFORM MOBIQ_INSTALLED_LIBRARIES PREPEND "-l" OUTPUT_VARIABLE MOBIQ_PC_PRIVATE_LIBS)
 list(JOIN MOBIQ_PC_PRIVATE_LIBS " " MOBIQ_PC_PRIVATE_LIBS)
+if(MOBIQ_VULKAN)
+  string(APPEND MOBIQ_PC_PRIVATE_LIBS " -lvulkan")
+endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/mobiq.pc.in ${PROJECT_BINARY_DIR}/mobiq.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/mobiq.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -9,6 +9,8 @@ packages=(
   libcli11-dev                              # the mobiq command line
   libpcre2-dev                              # byte-level BPE pre-tokenization patterns
   libgtest-dev libgmock-dev libbenchmark-dev
+  libvulkan-dev glslc spirv-tools            # the Vulkan backend: loader, GLSL -> SPIR-V compiler
+  mesa-vulkan-drivers vulkan-validationlayers  # its tests: lavapipe (a CPU Vulkan driver), Khronos validation
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -86,7 +86,7 @@ struct SwitchCost {
 // token runs at another budget than the one before, against a fixed budget in the same run.
 Result<SwitchCost> measure_switching(const Model& model, const BenchArgs& args, const std::vector<int32_t>& prompt) {
   SessionOptions options;
-  options.backend = args.backend.name;
+  options.backend = args.backend.resolved();
   options.n_threads = args.backend.threads;
   options.context_size = args.prompt_tokens + args.decode_tokens + 1;
   MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::create(model, options));

@@ -220,7 +220,7 @@ int run_chat(const ChatArgs& args) {
                              tokenizer.token_text(tokenizer.eos_id()));
 
   SessionOptions options;
-  options.backend = args.backend.name;
+  options.backend = args.backend.resolved();
   options.n_threads = args.backend.threads;
   options.context_size = args.context_size;
   options.max_batch = std::min(options.max_batch, args.context_size);

@@ -32,7 +32,7 @@ int run_generate(RunArgs& args) {
     args.prompt = *text;
   }
   SessionOptions options;
-  options.backend = args.backend.name;
+  options.backend = args.backend.resolved();
   options.n_threads = args.backend.threads;
   options.context_size = args.context_size;
   Result<std::unique_ptr<Session>> session = Session::create(*model, options);

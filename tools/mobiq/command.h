@@ -19,5 +19,6 @@ Command add_tokenize_command(CLI::App& root);
 Command add_inspect_command(CLI::App& root);
 Command add_bench_command(CLI::App& root);
 Command add_chat_command(CLI::App& root);
+Command add_devices_command(CLI::App& root);
 
 }  // namespace mobiq::cli

@@ -25,13 +25,18 @@ Result<Model> open_model(const ModelSource& source) {
 }
 
 void add_backend_options(CLI::App& app, BackendChoice& choice) {
-  app.add_option("--backend", choice.name, "cpu or auto (the best backend present)")->capture_default_str();
+  std::string names;
+  for (const std::string& name : compiled_backends()) names += name + ", ";
+  app.add_option("--backend", choice.name, names + "or auto (the best backend present; never a CPU Vulkan driver)")
+      ->capture_default_str();
+  app.add_option("--device", choice.device, "Vulkan device number (`mobiq devices` lists them)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("-t,--threads", choice.threads, "CPU threads (0: one per core)")->check(CLI::NonNegativeNumber);
 }
 
 Result<std::unique_ptr<Executor>> create_executor(const Model& model, const BackendChoice& choice,
                                                   int32_t context_size, int32_t max_batch) {
-  MOBIQ_ASSIGN_OR_RETURN(std::shared_ptr<LoadedModel> loaded, load_model(choice.name, model));
+  MOBIQ_ASSIGN_OR_RETURN(std::shared_ptr<LoadedModel> loaded, load_model(choice.resolved(), model));
   ExecutorOptions options;
   options.context_size = context_size;
   options.max_batch = max_batch;

@@ -27,6 +27,9 @@ Result<Model> open_model(const ModelSource& source);
 struct BackendChoice {
   std::string name = "auto";
   int32_t threads = 0;
+  int32_t device = -1;  // --device N: that Vulkan device (`mobiq devices`); -1: the backend's choice
+  // The name the registry takes: "vulkan:N" for --backend vulkan --device N.
+  std::string resolved() const { return device >= 0 && name == "vulkan" ? "vulkan:" + std::to_string(device) : name; }
 };
 void add_backend_options(CLI::App& app, BackendChoice& choice);
 Result<std::unique_ptr<Executor>> create_executor(const Model& model, const BackendChoice& choice,

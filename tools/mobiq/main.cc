@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
       mobiq::cli::add_quantize_command(root),   mobiq::cli::add_run_command(root),
       mobiq::cli::add_perplexity_command(root), mobiq::cli::add_tokenize_command(root),
       mobiq::cli::add_inspect_command(root),    mobiq::cli::add_bench_command(root),
-      mobiq::cli::add_chat_command(root),
+      mobiq::cli::add_chat_command(root),      mobiq::cli::add_devices_command(root),
   };
   try {
     root.parse(argc, argv);
