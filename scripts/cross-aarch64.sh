@@ -35,5 +35,11 @@ for suite in core/core_test tokenizer/tokenizer_test format/format_test model/mo
              capi/capi_test cli/chat_template_test; do
   run "$suite"
 done
+# The NEON kernel sets: every set this emulated CPU has against the exact int8 math and the f32
+# reference, and the whole decoder against cpu:reference; then a CPU without dotprod, where the
+# dispatch must fall back to the portable set and refuse to force neon-dotprod.
+QEMU_CPU=max run cpu/kernels_test
+QEMU_CPU=max run backends/conformance_test
+QEMU_CPU=cortex-a53 run cpu/kernels_test
 run engine/routing_test --gtest_filter='Routing.*'  # one small calibration, about 20 minutes emulated
 run engine/fixture_a_test --gtest_filter='-*Perplexity*:*Divergence*'

@@ -11,6 +11,7 @@
 #include "runtime/engine/perplexity.h"
 #include "runtime/model/model.h"
 #include "runtime/model/safetensors.h"
+#include "backends/registry.h"
 #include "tests/support/cpu_executor.h"
 #include "tests/support/shared_data.h"
 #include "tools/quantizer/hf_converter.h"
@@ -153,6 +154,33 @@ TEST_F(FixtureA, DivergenceFromAllSlicesFallsWithEverySlice) {
   auto refused = evaluate_perplexity(*hf_executor, hf, tokens, options);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("sliced"), std::string::npos) << refused.status().to_string();
+}
+
+// Every CPU kernel set (int8 activations) against the f32 reference on the first windows of the text:
+// perplexity within 0.2% at every slice count.
+TEST_F(FixtureA, KernelSetsKeepPerplexityWithinAFifthOfAPercent) {
+  Model model = open_mbq();
+  const std::vector<int32_t> tokens = eval_tokens(model);
+  auto perplexity = [&](const std::string& backend, int k) {
+    auto loaded = load_model(backend, model);
+    EXPECT_TRUE(loaded.ok()) << loaded.status().to_string();
+    ExecutorOptions executor_options;
+    executor_options.context_size = executor_options.max_batch = 512;
+    auto executor = (*loaded)->create_executor(executor_options);
+    EXPECT_TRUE(executor.ok());
+    PerplexityOptions options;
+    options.plan.slices = k;
+    options.max_windows = 6;
+    auto result = evaluate_perplexity(**executor, model, tokens, options);
+    EXPECT_TRUE(result.ok()) << result.status().to_string();
+    return result.ok() ? result->perplexity : 0.0;
+  };
+  for (int k = 1; k <= 4; ++k) {
+    const double reference = perplexity("cpu:reference", k);
+    for (const std::string& backend : backend_variants())
+      if (backend.starts_with("cpu:") && backend != "cpu:reference")
+        EXPECT_NEAR(perplexity(backend, k), reference, 0.002 * reference) << backend << ", k=" << k;
+  }
 }
 
 TEST_F(FixtureA, PrefillEqualsTokenByTokenDecode) {
