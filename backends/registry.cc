@@ -1,6 +1,10 @@
 #include "backends/registry.h"
 
 #include "backends/cpu/cpu_backend.h"
+#if MOBIQ_HAS_CUDA
+#include "backends/cuda/cuda_backend.h"
+#include "backends/cuda/cuda_device.h"
+#endif
 #if MOBIQ_HAS_VULKAN
 #include "backends/vulkan/vulkan_backend.h"
 #include "backends/vulkan/vulkan_device.h"
@@ -17,6 +21,9 @@ struct BackendEntry {
 
 // Preference order: accelerators first, the CPU reference last.
 const BackendEntry kBackends[] = {
+#if MOBIQ_HAS_CUDA
+    {"cuda", [](bool) -> std::unique_ptr<Backend> { return CudaBackend::open(-1); }},
+#endif
 #if MOBIQ_HAS_VULKAN
     {"vulkan", [](bool automatic) -> std::unique_ptr<Backend> { return VulkanBackend::open(-1, automatic); }},
 #endif
@@ -74,6 +81,9 @@ std::vector<std::string> backend_variants() {
 #if MOBIQ_HAS_VULKAN
   if (vulkan::preferred_device(vulkan::list_devices()) >= 0) names.push_back("vulkan");
 #endif
+#if MOBIQ_HAS_CUDA
+  if (!cuda::list_devices().empty()) names.push_back("cuda");
+#endif
   return names;
 }
 
@@ -88,6 +98,13 @@ std::vector<std::string> describe_devices() {
     lines.push_back("vulkan:" + std::to_string(d.index) + ": " + d.name + " (" + d.type_name() +
                     (d.has_compute_queue ? "" : ", no compute queue") +
                     (d.index == preferred ? "; what --backend vulkan picks" : "") + ")");
+#endif
+#if MOBIQ_HAS_CUDA
+  for (const cuda::CudaDeviceInfo& d : cuda::list_devices())
+    lines.push_back("cuda:" + std::to_string(d.index) + ": " + d.name + " (sm_" + std::to_string(d.major) +
+                    std::to_string(d.minor) + (d.integrated ? ", integrated" : "") + ", " +
+                    std::to_string(d.memory_bytes >> 20) + " MiB" + (d.index == 0 ? "; what --backend cuda picks" : "") +
+                    ")");
 #endif
   return lines;
 }
