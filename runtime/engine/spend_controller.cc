@@ -25,10 +25,9 @@ Result<BudgetMode> parse_budget_mode(std::string_view name) {
 SpendController::SpendController(ThresholdScale scale, SpendControlOptions options)
     : scale_(std::move(scale)), options_(options), window_(std::max(1, options.cap_window), 0.0) {}
 
-void SpendController::reset(double budget_bits, double router_bits, int32_t max_slices) {
+void SpendController::reset(double budget_bits, double router_bits) {
   budget_bits_ = budget_bits;
   router_bits_ = router_bits;
-  max_slices_ = max_slices;
   correction_ = 0.0;
   spend_sum_ = 0.0;
   tokens_ = 0;
@@ -51,9 +50,9 @@ double SpendController::recent_sum(int64_t count) const {
   return window_sum_ - oldest;
 }
 
-SpendPlan SpendController::plan_for(int64_t tokens) {
+SpendPlan SpendController::plan_for(int64_t tokens, int32_t max_slices) {
   SpendPlan plan;
-  plan.max_slices = max_slices_;
+  plan.max_slices = max_slices;
   plan.threshold_offset = mode_ == BudgetMode::kOpen ? 0.0f : threshold_offset();
   capped_ = false;
   if (mode_ != BudgetMode::kCap || tokens <= 0) return plan;
@@ -62,8 +61,8 @@ SpendPlan SpendController::plan_for(int64_t tokens) {
   const int64_t m = std::min(tokens, size);
   const double per_token = (budget_bits_ * static_cast<double>(size) - recent_sum(size - m)) / static_cast<double>(m);
   const int32_t slices =
-      std::clamp(static_cast<int32_t>(std::floor((per_token - router_bits_) / kBitsPerSlice)), 1, max_slices_);
-  if (slices < max_slices_) {
+      std::clamp(static_cast<int32_t>(std::floor((per_token - router_bits_) / kBitsPerSlice)), 1, max_slices);
+  if (slices < max_slices) {
     plan.max_slices = slices;
     capped_ = true;
   }

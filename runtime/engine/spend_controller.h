@@ -67,13 +67,14 @@ class SpendController {
 
   // A new budget, or a new mode: the correction, the mean and cap mode's window start over.
   // `router_bits`: what the routers add to every token's spend under the plan now in force (0 when it
-  // is not routed); `max_slices`: the most slices a token can read now.
-  void reset(double budget_bits, double router_bits, int32_t max_slices);
+  // is not routed).
+  void reset(double budget_bits, double router_bits);
   void set_mode(BudgetMode mode) { mode_ = mode; }
   BudgetMode mode() const { return mode_; }
 
-  // The plan for the next pass of `tokens` tokens; remembers whether cap mode's limit binds.
-  SpendPlan plan_for(int64_t tokens);
+  // The plan for the next pass of `tokens` tokens whose slices are capped at `max_slices` already;
+  // remembers whether cap mode's limit binds.
+  SpendPlan plan_for(int64_t tokens, int32_t max_slices);
   // After the pass: it read `bits` per weight on average over `tokens` tokens.
   void update(double bits, int64_t tokens);
 
@@ -94,7 +95,6 @@ class SpendController {
   BudgetMode mode_ = BudgetMode::kAverage;
   double budget_bits_ = 8.0;
   double router_bits_ = 0.0;
-  int32_t max_slices_ = 4;
   double correction_ = 0.0;
   double spend_sum_ = 0.0;
   int64_t tokens_ = 0;

@@ -51,7 +51,7 @@ struct Plant {
 std::vector<double> run(SpendController& c, Plant& plant, int64_t tokens, int64_t batch) {
   std::vector<double> spends;
   for (int64_t done = 0; done < tokens; done += batch) {
-    const SpendPlan plan = c.plan_for(batch);
+    const SpendPlan plan = c.plan_for(batch, 4);
     double sum = 0.0;
     for (int64_t t = 0; t < batch; ++t) sum += plant.token(c.budget_bits(), plan);
     c.update(sum / batch, batch);
@@ -70,7 +70,7 @@ TEST(SpendController, AverageModeConvergesOnABiasedNoisyPlant) {
   for (double budget : {2.5, 3.0, 4.0, 6.0})
     for (int64_t batch : {1, 8}) {
       SpendController c{ThresholdScale(table())};
-      c.reset(budget, kRouterBits, 4);
+      c.reset(budget, kRouterBits);
       Plant plant;
       const std::vector<double> spends = run(c, plant, 2048, batch);
       EXPECT_NEAR(mean(spends, 0, spends.size()), budget, 0.05) << budget << " batch " << batch;
@@ -83,13 +83,13 @@ TEST(SpendController, AverageModeConvergesOnABiasedNoisyPlant) {
 TEST(SpendController, ApproachesWithoutOvershootOrOscillation) {
   // Noise-free: from a 0.3-bit open-loop excess the error must shrink every pass and never change sign.
   SpendController c{ThresholdScale(table())};
-  c.reset(3.0, kRouterBits, 4);
+  c.reset(3.0, kRouterBits);
   Plant plant;
   plant.noise = 0.0;
   plant.bias = 0.3;
   double previous = 0.3 + 0.08 * 3.0;
   for (int t = 0; t < 300; ++t) {
-    const SpendPlan plan = c.plan_for(1);
+    const SpendPlan plan = c.plan_for(1, 4);
     const double spend = plant.token(3.0, plan);
     c.update(spend, 1);
     const double error = spend - 3.0;
@@ -102,7 +102,7 @@ TEST(SpendController, ApproachesWithoutOvershootOrOscillation) {
   plant.noise = 0.8;
   std::vector<double> corrections;
   for (int t = 0; t < 2000; ++t) {
-    c.update(plant.token(3.0, c.plan_for(1)), 1);
+    c.update(plant.token(3.0, c.plan_for(1, 4)), 1);
     corrections.push_back(c.correction_bits());
   }
   const double m = mean(corrections, 0, corrections.size());
@@ -113,7 +113,7 @@ TEST(SpendController, ApproachesWithoutOvershootOrOscillation) {
 
 TEST(SpendController, APrefillBatchCountsAsItsTokensWithBoundedSteps) {
   SpendController c{ThresholdScale(table())};
-  c.reset(3.0, kRouterBits, 4);
+  c.reset(3.0, kRouterBits);
   // 512 tokens at 0.2 bits over: the correction moves by the error (deadbeat), not 512 times it.
   c.update(3.2, 512);
   EXPECT_NEAR(c.correction_bits(), -0.2, 1e-6);
@@ -121,7 +121,7 @@ TEST(SpendController, APrefillBatchCountsAsItsTokensWithBoundedSteps) {
   c.update(4.5, 512);
   EXPECT_NEAR(c.correction_bits(), -0.45, 1e-6);
   // One token moves it by the gain times its error.
-  c.reset(3.0, kRouterBits, 4);
+  c.reset(3.0, kRouterBits);
   c.update(4.0, 1);
   EXPECT_NEAR(c.correction_bits(), -0.05, 1e-9);
   EXPECT_EQ(c.tokens(), 1);
@@ -129,7 +129,7 @@ TEST(SpendController, APrefillBatchCountsAsItsTokensWithBoundedSteps) {
 
 TEST(SpendController, DoesNotWindUpWhenTheTextCannotReachTheBudget) {
   SpendController c{ThresholdScale(table())};
-  c.reset(6.0, kRouterBits, 4);
+  c.reset(6.0, kRouterBits);
   for (int t = 0; t < 5000; ++t) c.update(4.0, 1);  // a text that reads 4 bits whatever the thresholds
   EXPECT_LE(c.correction_bits(), 2.0 + 1e-9);
   // The text changes back to one the thresholds can hold: the spend returns within a few time constants.
@@ -157,7 +157,7 @@ TEST(SpendController, CapModeKeepsEveryWindowUnderTheBudget) {
     for (int64_t batch : {1, 8}) {
       SpendController c{ThresholdScale(table()), SpendControlOptions{}};
       c.set_mode(BudgetMode::kCap);
-      c.reset(budget, kRouterBits, 4);
+      c.reset(budget, kRouterBits);
       Plant plant;
       plant.bias = 0.4;  // a text that reads well over the table
       const std::vector<double> spends = run(c, plant, 2048, batch);
@@ -171,11 +171,11 @@ TEST(SpendController, CapModeKeepsEveryWindowUnderTheBudget) {
 TEST(SpendController, OpenModeKeepsTheCalibratedThresholds) {
   SpendController c{ThresholdScale(table())};
   c.set_mode(BudgetMode::kOpen);
-  c.reset(3.0, kRouterBits, 4);
+  c.reset(3.0, kRouterBits);
   Plant plant;
   const std::vector<double> spends = run(c, plant, 512, 8);
-  EXPECT_EQ(c.plan_for(1).threshold_offset, 0.0f);
-  EXPECT_EQ(c.plan_for(1).max_slices, 4);
+  EXPECT_EQ(c.plan_for(1, 4).threshold_offset, 0.0f);
+  EXPECT_EQ(c.plan_for(1, 4).max_slices, 4);
   EXPECT_GT(c.spend_bits(), 3.2);  // the plant's excess stays
 }
 
