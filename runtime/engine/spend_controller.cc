@@ -7,21 +7,6 @@
 
 namespace mobiq {
 
-const char* budget_mode_name(BudgetMode mode) {
-  switch (mode) {
-    case BudgetMode::kAverage: return "average";
-    case BudgetMode::kCap: return "cap";
-    case BudgetMode::kOpen: return "open";
-  }
-  return "?";
-}
-
-Result<BudgetMode> parse_budget_mode(std::string_view name) {
-  for (BudgetMode mode : {BudgetMode::kAverage, BudgetMode::kCap, BudgetMode::kOpen})
-    if (name == budget_mode_name(mode)) return mode;
-  return invalid_argument("budget mode \"" + std::string(name) + "\": expected average, cap or open");
-}
-
 SpendController::SpendController(ThresholdScale scale, SpendControlOptions options)
     : scale_(std::move(scale)), options_(options), window_(std::max(1, options.cap_window), 0.0) {}
 

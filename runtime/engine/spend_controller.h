@@ -33,19 +33,12 @@
 #pragma once
 
 #include <cstdint>
-#include <string_view>
 #include <vector>
 
-#include "runtime/core/result.h"
+#include "runtime/core/budget_mode.h"
 #include "runtime/engine/threshold_scale.h"
 
 namespace mobiq {
-
-enum class BudgetMode : uint8_t { kAverage, kCap, kOpen };
-
-const char* budget_mode_name(BudgetMode mode);  // "average", "cap", "open"
-// kInvalidArgument for anything but the three names.
-Result<BudgetMode> parse_budget_mode(std::string_view name);
 
 struct SpendControlOptions {
   double gain = 0.05;               // g per token: an error decays by e in 1/g = 20 tokens
