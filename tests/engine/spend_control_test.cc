@@ -80,18 +80,23 @@ void expect_held(const std::vector<double>& spends, double budget, const std::st
     EXPECT_NEAR(mean(spends, w, w + kWindow), budget, 0.15) << what << ", window at token " << w;
 }
 
-TEST_F(SpendControl, AverageModeHoldsTheBudgetOnUnlikeTexts) {
-  for (const char* text : {"source_code.txt", "french.txt", "repetitive.txt", "numbers.txt"}) {
-    const std::vector<int32_t> tokens = text_tokens(text, kTokens);
-    for (double bits : {2.5, 3.0, 4.0, 6.0}) {
-      auto s = session(bits, BudgetMode::kAverage);
-      const std::vector<double> spends = feed(*s, tokens, 8);
-      expect_held(spends, bits, std::string(text) + " at " + std::to_string(bits));
-      EXPECT_NEAR(s->stats().spend_bits, mean(spends, 0, spends.size()), 1e-6);
-      EXPECT_EQ(s->stats().spend_tokens, kTokens);
-    }
+// One test per text, so ctest runs them side by side. Open loop, these texts miss the budget by more
+// than 0.05: by up to 0.19 bits on this fixture (docs/2026-12-02-spend-control.md).
+class SpendControlOnText : public SpendControl, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(SpendControlOnText, AverageModeHoldsTheBudget) {
+  const std::vector<int32_t> tokens = text_tokens(GetParam(), kTokens);
+  for (double bits : {2.5, 3.0, 4.0, 6.0}) {
+    auto s = session(bits, BudgetMode::kAverage);
+    const std::vector<double> spends = feed(*s, tokens, 8);
+    expect_held(spends, bits, std::string(GetParam()) + " at " + std::to_string(bits));
+    EXPECT_NEAR(s->stats().spend_bits, mean(spends, 0, spends.size()), 1e-6);
+    EXPECT_EQ(s->stats().spend_tokens, kTokens);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(UnlikeTexts, SpendControlOnText,
+                         ::testing::Values("source_code.txt", "french.txt", "repetitive.txt", "numbers.txt"));
 
 TEST_F(SpendControl, TokenByTokenHoldsTheBudget) {
   // Shorter than the batched runs: one pass per token is what makes it slow, not the control.
