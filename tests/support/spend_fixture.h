@@ -1,6 +1,6 @@
 // A calibrated fixture-a for the spend-control tests, made once per ctest run: the
-// spend_fixture_calibrate test (FIXTURES_SETUP) writes it into the build directory and the tests that
-// read it require that fixture. Run alone, a test binary makes it itself when it is missing.
+// spend_fixture_calibrate test (FIXTURES_SETUP) writes it anew into the build directory and the tests
+// that read it require that fixture. Run alone, a test binary makes it itself when it is missing.
 #pragma once
 
 #include <unistd.h>
