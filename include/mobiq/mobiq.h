@@ -213,6 +213,29 @@ typedef struct mobiq_stats {
 
 MOBIQ_API mobiq_status mobiq_session_get_stats(const mobiq_session* session, mobiq_stats* out_stats);
 
+/* ---- spend control -------------------------------------------------------------------------
+ * The routers' thresholds are calibrated on one text; on another they read more or fewer bits than
+ * the budget. By default a session measures what every forward pass read and moves the thresholds so
+ * its spend meets the budget. (A function pair rather than new fields in mobiq_session_options and
+ * mobiq_stats: those structs are copied whole, so growing them would break callers built against an
+ * older header.) */
+typedef enum mobiq_spend_mode {
+  MOBIQ_SPEND_AVERAGE = 0, /* default: the mean since the budget was set converges to the budget */
+  MOBIQ_SPEND_CAP = 1,     /* no window of 128 tokens reads more than the budget (hard limits) */
+  MOBIQ_SPEND_OPEN = 2     /* the calibrated thresholds, uncorrected (experiments) */
+} mobiq_spend_mode;
+/* Restarts the control at the current budget. An automatic budget whose policy names a
+ * "budget_mode" sets it when it starts. */
+MOBIQ_API mobiq_status mobiq_session_set_spend_mode(mobiq_session* session, mobiq_spend_mode mode);
+typedef struct mobiq_spend_stats {
+  mobiq_spend_mode mode;
+  double budget_bits;      /* the budget in force */
+  double spend_bits;       /* mean bits per weight read since it was set (routers counted); 0 before a token */
+  int64_t tokens;          /* tokens that mean is over */
+  double threshold_offset; /* what the control adds to every router threshold now (score units) */
+} mobiq_spend_stats;
+MOBIQ_API mobiq_status mobiq_session_get_spend(const mobiq_session* session, mobiq_spend_stats* out_spend);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

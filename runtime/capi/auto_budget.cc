@@ -25,6 +25,7 @@ AutoBudget::AutoBudget(BudgetController controller, std::string state_root, int3
 
 Status AutoBudget::start(Session& session, LoadedModel& loaded) {
   tokens_ = 0;
+  if (controller_.policy().budget_mode) session.set_budget_mode(*controller_.policy().budget_mode);
   return probe_and_apply(session, loaded);
 }
 
@@ -36,7 +37,7 @@ Status AutoBudget::after_token(Session& session, LoadedModel& loaded) {
 
 Status AutoBudget::probe_and_apply(Session& session, LoadedModel& loaded) {
   const BudgetController::Decision decision =
-      controller_.update(probe_.read(), tokens_, session.stats().tokens_per_second());
+      controller_.update(probe_.read(), tokens_, session.stats().tokens_per_second(), session.stats().spend_bits);
   // The first decision applies even when the controller calls it unchanged: the session may have
   // been running at a fixed budget until now.
   if (!decision.changed && tokens_ > 0) return Status::Ok();

@@ -250,4 +250,39 @@ mobiq_status mobiq_session_get_stats(const mobiq_session* session, mobiq_stats* 
   });
 }
 
+mobiq_status mobiq_session_set_spend_mode(mobiq_session* session, mobiq_spend_mode mode) {
+  constexpr const char* kFn = "mobiq_session_set_spend_mode";
+  return guarded(kFn, [&] {
+    if (mobiq_status s = check_handle(session, kFn, "session"); s != MOBIQ_OK) return s;
+    switch (mode) {
+      case MOBIQ_SPEND_AVERAGE: session->session->set_budget_mode(mobiq::BudgetMode::kAverage); break;
+      case MOBIQ_SPEND_CAP: session->session->set_budget_mode(mobiq::BudgetMode::kCap); break;
+      case MOBIQ_SPEND_OPEN: session->session->set_budget_mode(mobiq::BudgetMode::kOpen); break;
+      default: return fail(ErrorCode::kInvalidArgument, kFn, "unknown spend mode " + std::to_string(mode));
+    }
+    return MOBIQ_OK;
+  });
+}
+
+mobiq_status mobiq_session_get_spend(const mobiq_session* session, mobiq_spend_stats* out_spend) {
+  constexpr const char* kFn = "mobiq_session_get_spend";
+  return guarded(kFn, [&] {
+    if (mobiq_status s = check_handle(session, kFn, "session"); s != MOBIQ_OK) return s;
+    if (mobiq_status s = check_out(out_spend, kFn, "out_spend"); s != MOBIQ_OK) return s;
+    const mobiq::SessionStats stats = session->session->stats();
+    mobiq_spend_stats out{};
+    switch (stats.budget_mode) {
+      case mobiq::BudgetMode::kAverage: out.mode = MOBIQ_SPEND_AVERAGE; break;
+      case mobiq::BudgetMode::kCap: out.mode = MOBIQ_SPEND_CAP; break;
+      case mobiq::BudgetMode::kOpen: out.mode = MOBIQ_SPEND_OPEN; break;
+    }
+    out.budget_bits = stats.budget_bits;
+    out.spend_bits = stats.spend_bits;
+    out.tokens = stats.spend_tokens;
+    out.threshold_offset = stats.threshold_offset;
+    *out_spend = out;
+    return MOBIQ_OK;
+  });
+}
+
 }  // extern "C"

@@ -64,12 +64,12 @@ Result<BudgetController> BudgetController::from_json(const std::string& json) {
 BudgetController BudgetController::with_default_policy() { return BudgetController(default_budget_policy()); }
 
 BudgetController::Decision BudgetController::update(const DeviceState& state, int64_t token_index,
-                                                    double measured_tokens_per_second) {
+                                                    double measured_tokens_per_second, double measured_bits) {
   update_rules(state);
   const bool dwell_over = !has_changed_ || token_index < last_change_token_ ||
                           token_index - last_change_token_ >= policy_.min_dwell_tokens;
   Target target = rule_target();
-  if (policy_.speed_target && dwell_over) update_speed_offset(measured_tokens_per_second, target.budget.bits);
+  if (policy_.speed_target && dwell_over) update_speed_offset(measured_tokens_per_second, target.budget.bits, measured_bits);
   target = with_speed_offset(target);
 
   Decision decision;
@@ -145,12 +145,16 @@ BudgetController::Target BudgetController::rule_target() const {
   return t;
 }
 
-void BudgetController::update_speed_offset(double measured, double bits_ceiling) {
+void BudgetController::update_speed_offset(double measured, double bits_ceiling, double measured_bits) {
   if (!std::isfinite(measured) || measured <= 0) return;
   const SpeedTarget& target = *policy_.speed_target;
   last_speed_ = measured;
+  last_speed_bits_ = std::isfinite(measured_bits) && measured_bits > 0 ? measured_bits : 0.0;
   if (measured < target.tokens_per_second) {
+    // One step below what was read: below the request, when the session reads less than it asked for.
     speed_offset_ -= target.step_bits;
+    if (last_speed_bits_ > 0 && last_speed_bits_ < budget_.bits)
+      speed_offset_ = std::min(speed_offset_, last_speed_bits_ - target.step_bits - bits_ceiling);
   } else if (measured > target.tokens_per_second * target.raise_above) {
     speed_offset_ += target.step_bits;
   }
@@ -175,6 +179,7 @@ std::string BudgetController::describe(const Cause& cause) const {
     case Cause::kFloor: return "user floor";
     case Cause::kSpeed:
       return format("speed %.1f tok/s", last_speed_) +
+             (last_speed_bits_ > 0 ? format(" at %.2f bits measured", last_speed_bits_) : std::string()) +
              format(", target %.1f", policy_.speed_target ? policy_.speed_target->tokens_per_second : 0.0);
     case Cause::kRule: break;
   }

@@ -38,8 +38,11 @@ class BudgetController {
 
   // token_index: tokens generated so far in this session (the dwell clock; if it goes back, as after a
   // reset, the dwell restarts). measured_tokens_per_second: recent decode speed, <= 0 when unknown;
-  // only read when the policy has a speed target.
-  Decision update(const DeviceState& state, int64_t token_index, double measured_tokens_per_second);
+  // only read when the policy has a speed target. measured_bits: what the session actually read since
+  // its budget was set (routers counted), <= 0 when unknown: the speed target reasons in it, not in the
+  // bits it asked for (a session that reads less than its request is slowed by a real step).
+  Decision update(const DeviceState& state, int64_t token_index, double measured_tokens_per_second,
+                  double measured_bits = 0.0);
 
   const Budget& budget() const { return budget_; }
   const std::string& reason() const { return reason_; }
@@ -68,7 +71,7 @@ class BudgetController {
   void update_rules(const DeviceState& state);
   // The target from the cap, the active rules and the floor, before the speed target's offset.
   Target rule_target() const;
-  void update_speed_offset(double measured_tokens_per_second, double bits_ceiling);
+  void update_speed_offset(double measured_tokens_per_second, double bits_ceiling, double measured_bits);
   Target with_speed_offset(Target target) const;
   std::string describe(const Cause& cause) const;
   std::string describe(const Target& target) const;
@@ -78,6 +81,7 @@ class BudgetController {
   std::string hottest_zone_;        // the zone temperature rules last saw: "tj-therm"
   double speed_offset_ = 0.0;       // bits the speed target has taken off (<= 0)
   double last_speed_ = 0.0;         // tokens/s at the last speed nudge
+  double last_speed_bits_ = 0.0;    // measured bits at the last speed nudge (0: unknown)
   Budget budget_;
   std::string reason_;
   bool has_changed_ = false;        // the dwell clock runs from the first change

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "format/slice_layout.h"
+#include "runtime/core/budget_mode.h"
 #include "runtime/core/result.h"
 
 namespace mobiq {
@@ -68,6 +69,7 @@ struct BudgetPolicy {
   int64_t min_dwell_tokens = 32;           // tokens between two budget changes, at least
   std::vector<BudgetRule> rules;
   std::optional<SpeedTarget> speed_target;
+  std::optional<BudgetMode> budget_mode;   // how the session holds its spend to the budget; absent: as it is
   bool operator==(const BudgetPolicy&) const = default;
 };
 

@@ -138,7 +138,7 @@ Result<BudgetRule> read_rule(const json& object, const std::string& where, Margi
 
 Result<BudgetPolicy> read_policy(const json& document) {
   MOBIQ_RETURN_IF_ERROR(check_keys(document, "", {"version", "cap", "floor", "min_dwell_tokens", "release_margins",
-                                                  "rules", "speed_target"}));
+                                                  "rules", "speed_target", "budget_mode"}));
   int64_t version = 1;
   MOBIQ_RETURN_IF_ERROR(read_integer(document, "", "version", &version));
   if (version != 1) return bad("version", std::to_string(version) + " is not supported (this build reads version 1)");
@@ -166,6 +166,12 @@ Result<BudgetPolicy> read_policy(const json& document) {
     MOBIQ_RETURN_IF_ERROR(read_number(*speed, where, "step_bits", &target.step_bits));
     MOBIQ_RETURN_IF_ERROR(read_number(*speed, where, "raise_above", &target.raise_above));
     policy.speed_target = target;
+  }
+  if (const auto mode = document.find("budget_mode"); mode != document.end()) {
+    if (!mode->is_string()) return bad("budget_mode", std::string("expected a string, got ") + mode->type_name());
+    Result<BudgetMode> parsed = parse_budget_mode(mode->get_ref<const std::string&>());
+    if (!parsed.ok()) return bad("budget_mode", parsed.status().message());
+    policy.budget_mode = *parsed;
   }
   return policy;
 }

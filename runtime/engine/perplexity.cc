@@ -58,17 +58,26 @@ Result<PerplexityResult> evaluate_perplexity(Executor& executor, const Model& mo
   ReadStats stats;  // what the scored passes read (not the reference passes)
   ForwardOutput output;
   output.kind = ForwardOutput::Kind::kAllLogits;
-  if (!options.divergence) MOBIQ_RETURN_IF_ERROR(executor.set_plan(options.plan));
+  SlicePlan plan = options.plan;  // the controller's offset and cap move on a copy
+  if (!options.divergence) MOBIQ_RETURN_IF_ERROR(executor.set_plan(plan));
   const auto started = std::chrono::steady_clock::now();
   for (int64_t w = 0; w < windows; ++w) {
     const std::span<const int32_t> window(tokens.data() + w * options.window, options.window);
+    if (options.spend != nullptr) {
+      const SpendPlan next = options.spend->plan_for(options.window, options.plan.max_slices);
+      if (next.threshold_offset != plan.threshold_offset || next.max_slices != plan.max_slices) {
+        plan.threshold_offset = next.threshold_offset;
+        plan.max_slices = next.max_slices;
+        if (!options.divergence) MOBIQ_RETURN_IF_ERROR(executor.set_plan(plan));
+      }
+    }
     if (options.divergence) {
       MOBIQ_RETURN_IF_ERROR(executor.set_plan(all_slices));
       MOBIQ_RETURN_IF_ERROR(executor.truncate(0));
       output.logits = reference.data();
       MOBIQ_RETURN_IF_ERROR(executor.forward(window, 0, output));
       log_softmax_rows(reference.data(), options.window - 1, vocab);
-      MOBIQ_RETURN_IF_ERROR(executor.set_plan(options.plan));
+      MOBIQ_RETURN_IF_ERROR(executor.set_plan(plan));
     }
     MOBIQ_RETURN_IF_ERROR(executor.truncate(0));
     output.logits = logits.data();
@@ -78,6 +87,8 @@ Result<PerplexityResult> evaluate_perplexity(Executor& executor, const Model& mo
     stats.slice_weights += read.slice_weights;
     stats.router_parameters += read.router_parameters;
     stats.tokens += read.tokens;
+    if (options.spend != nullptr)
+      options.spend->update(bits_per_weight(read, sliced_weight_count(model.weights())), read.tokens);
     for (int32_t t = 0; t + 1 < options.window; ++t)
       result.total_nll += negative_log_likelihood(logits.data() + static_cast<int64_t>(t) * vocab, vocab, window[t + 1]);
     if (options.divergence) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "runtime/engine/spend_controller.h"
 #include "runtime/tokenizer/tokenizer.h"
 
 namespace mobiq {
@@ -18,6 +19,9 @@ struct PerplexityOptions {
   // Also compare every prediction with the model reading all its slices (divergence.h); each window
   // then runs twice.
   bool divergence = false;
+  // Closed-loop spend (spend_controller.h), reset by the caller to the plan's budget: each window is
+  // one pass, so the threshold offset it sets moves between windows, from what the previous ones read.
+  SpendController* spend = nullptr;
   // Called after each window with (windows done, windows total).
   std::function<void(int64_t, int64_t)> progress;
 };

@@ -18,6 +18,14 @@ int64_t sliced_weight_count(const ModelWeights& weights) {
   return total;
 }
 
+double router_bits_per_token(const ModelWeights& weights, int64_t sliced_weights) {
+  if (sliced_weights == 0) return 0.0;
+  double parameters = 0.0;
+  for (const LayerWeights& layer : weights.layers)
+    for (const RouterWeights& router : layer.routers) parameters += static_cast<double>(router.parameters());
+  return kRouterParameterBits * parameters / static_cast<double>(sliced_weights);
+}
+
 ReadStats read_between(const ReadStats& before, const ReadStats& after) {
   return {after.slice_weights - before.slice_weights, after.router_parameters - before.router_parameters,
           after.tokens - before.tokens};

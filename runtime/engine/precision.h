@@ -15,6 +15,10 @@ inline constexpr double kRouterParameterBits = 16.0;  // routers are stored as f
 // Weights in the model's sliced linears (0 for a dense model).
 int64_t sliced_weight_count(const ModelWeights& weights);
 
+// What the routers add to every routed token's bits per weight: 16 bits per router parameter of
+// every group, over the sliced weights.
+double router_bits_per_token(const ModelWeights& weights, int64_t sliced_weights);
+
 // Average code bits per sliced weight per token, the routers' own parameters counted as if they
 // were sliced weights: (2 * slice-weights read + 16 * router parameters run) / (tokens * weights).
 double bits_per_weight(const ReadStats& stats, int64_t sliced_weights);

@@ -27,6 +27,7 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<LoadedModel> lo
   std::unique_ptr<Session> session;
   try {
     session.reset(new Session(std::move(loaded), std::move(executor)));
+    session->spend_.set_mode(options.budget_mode);
   } catch (const std::bad_alloc&) {
     return Status(ErrorCode::kOutOfMemory, "cannot allocate the session's logits");
   }
@@ -35,6 +36,7 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<LoadedModel> lo
     MOBIQ_ASSIGN_OR_RETURN(BudgetPlanChoice full, session->planner_.choose(session->budget_bits_, Routing::kRouted));
     MOBIQ_RETURN_IF_ERROR(session->apply_plan(full, session->slice_cap_));
     session->choice_ = std::move(full);
+    session->reset_spend();
   }
   return session;
 }
@@ -51,6 +53,7 @@ Session::Session(std::shared_ptr<LoadedModel> loaded, std::unique_ptr<Executor> 
       planner_(model_.weights(), model_.max_slices()),
       budget_bits_(model_.max_slices() > 0 ? 2.0 * model_.max_slices() : 16.0),
       slice_cap_(std::max(1, model_.max_slices())),
+      spend_(ThresholdScale(model_.weights().budget_plans)),
       sliced_weights_(sliced_weight_count(model_.weights())),
       logits_(model_.config().vocab_size) {
   stats_.bits_per_weight = budget_bits_;
@@ -59,7 +62,20 @@ Session::Session(std::shared_ptr<LoadedModel> loaded, std::unique_ptr<Executor> 
 Status Session::apply_plan(const BudgetPlanChoice& choice, int32_t slice_cap) {
   SlicePlan plan = choice.plan();
   plan.max_slices = slice_cap;
-  return executor_->set_plan(plan);
+  plan.threshold_offset = plan_.threshold_offset;
+  MOBIQ_RETURN_IF_ERROR(executor_->set_plan(plan));
+  plan_ = std::move(plan);
+  return Status::Ok();
+}
+
+void Session::reset_spend() {
+  const bool routed = choice_.plan().mode == SlicePlan::Mode::kRouted;
+  spend_.reset(budget_bits_, routed ? router_bits_per_token(model_.weights(), sliced_weights_) : 0.0);
+}
+
+void Session::set_budget_mode(BudgetMode mode) {
+  spend_.set_mode(mode);
+  reset_spend();
 }
 
 Status Session::set_budget_bits(double bits) {
@@ -67,6 +83,7 @@ Status Session::set_budget_bits(double bits) {
   MOBIQ_RETURN_IF_ERROR(apply_plan(choice, slice_cap_));
   choice_ = std::move(choice);
   budget_bits_ = bits;
+  reset_spend();
   return Status::Ok();
 }
 
@@ -80,15 +97,25 @@ Status Session::set_slice_cap(int32_t slices) {
 }
 
 Status Session::forward(std::span<const int32_t> tokens) {
+  const bool sliced = model_.max_slices() > 0;
+  if (sliced) {
+    const int64_t n = static_cast<int64_t>(tokens.size());
+    const SpendPlan next = spend_.plan_for(n, slice_cap_);
+    if (next.threshold_offset != plan_.threshold_offset || next.max_slices != plan_.max_slices) {
+      plan_.threshold_offset = next.threshold_offset;
+      plan_.max_slices = next.max_slices;
+      MOBIQ_RETURN_IF_ERROR(executor_->set_plan(plan_));
+    }
+  }
   const ReadStats before = executor_->read_stats();
   ForwardOutput output;
   output.kind = ForwardOutput::Kind::kLastLogits;
   output.logits = logits_.data();
   MOBIQ_RETURN_IF_ERROR(executor_->forward(tokens, executor_->cached_positions(), output));
   const ReadStats after = executor_->read_stats();
-  const bool sliced = model_.max_slices() > 0;
   stats_.bits_per_weight = sliced ? bits_per_weight(read_between(before, after), sliced_weights_) : 16.0;
   stats_.average_bits_per_weight = sliced ? bits_per_weight(read_between(read_at_reset_, after), sliced_weights_) : 16.0;
+  if (sliced) spend_.update(stats_.bits_per_weight, static_cast<int64_t>(tokens.size()));
   return Status::Ok();
 }
 
@@ -147,6 +174,11 @@ void Session::reset_stats() {
 SessionStats Session::stats() const {
   SessionStats s = stats_;
   s.position = executor_->cached_positions();
+  s.budget_bits = budget_bits_;
+  s.budget_mode = spend_.mode();
+  s.spend_bits = spend_.spend_bits();
+  s.spend_tokens = spend_.tokens();
+  s.threshold_offset = plan_.threshold_offset;
   return s;
 }
 

@@ -7,6 +7,11 @@
 // file's routers pick each token's slices per layer to meet it (runtime/engine/budget_plan.h); without
 // routers every linear of a token runs at the budget rounded to whole slices. A slice cap (the planes
 // kept resident) bounds every count whatever the budget.
+//
+// Spend: the routers' thresholds are calibrated on one text, so on another the bits read drift from
+// the budget. The session owns a SpendController (runtime/engine/spend_controller.h): after every
+// forward pass it is told what the pass read and it moves the thresholds' offset (and, in cap mode,
+// the next pass's slice cap) so the spend meets the budget: `average` (default), `cap` or `open`.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +24,7 @@
 #include "backends/backend.h"
 #include "runtime/engine/budget_plan.h"
 #include "runtime/engine/sampler.h"
+#include "runtime/engine/spend_controller.h"
 #include "runtime/model/model.h"
 
 namespace mobiq {
@@ -28,6 +34,7 @@ struct SessionOptions {
   int32_t context_size = 2048;   // positions the KV cache holds
   int32_t max_batch = 512;       // prompt tokens per forward pass
   int32_t n_threads = 0;         // CPU threads; <= 0: one per core
+  BudgetMode budget_mode = BudgetMode::kAverage;  // how the routers' spend is held to the budget
 };
 
 struct SessionStats {
@@ -38,6 +45,11 @@ struct SessionStats {
   double bits_per_weight = 0.0;    // bits per sliced weight the last forward pass read, routers counted (16 when dense)
   double average_bits_per_weight = 0.0;  // the same over every token since the last reset_stats()
   int32_t position = 0;            // cache positions filled
+  double budget_bits = 0.0;        // the budget in force
+  BudgetMode budget_mode = BudgetMode::kAverage;
+  double spend_bits = 0.0;         // mean bits per weight read since the budget (or mode) was set
+  int64_t spend_tokens = 0;        // tokens that mean is over
+  float threshold_offset = 0.0f;   // what the controller adds to every router threshold now
   double prompt_tokens_per_second() const { return prompt_seconds > 0 ? prompt_tokens / prompt_seconds : 0.0; }
   double tokens_per_second() const { return generate_seconds > 0 ? generated_tokens / generate_seconds : 0.0; }
 };
@@ -68,6 +80,9 @@ class Session {
   double budget_bits() const { return budget_bits_; }
   // How the budget is met: "routed, thresholds of the 3.00-bit entry", "uniform 2 slices (...)".
   const std::string& plan_description() const { return choice_.description(); }
+  // How the spend is held to the budget; restarts the controller at the current budget.
+  void set_budget_mode(BudgetMode mode);
+  BudgetMode budget_mode() const { return spend_.mode(); }
   // Caps every token's slice count (1 .. model().max_slices()): at most the planes kept resident.
   Status set_slice_cap(int32_t slices);
   int32_t slice_cap() const { return slice_cap_; }
@@ -88,6 +103,8 @@ class Session {
   Session(std::shared_ptr<LoadedModel> loaded, std::unique_ptr<Executor> executor);
   // The chosen plan with the slice cap, handed to the executor.
   Status apply_plan(const BudgetPlanChoice& choice, int32_t slice_cap);
+  // The controller starts over at the current budget.
+  void reset_spend();
   Status forward(std::span<const int32_t> tokens);
 
   std::shared_ptr<LoadedModel> loaded_;
@@ -96,7 +113,9 @@ class Session {
   BudgetPlanner planner_;
   double budget_bits_ = 8.0;
   BudgetPlanChoice choice_;
+  SlicePlan plan_;  // what the executor runs: choice_'s plan, the slice cap and the controller's offset
   int32_t slice_cap_ = 4;
+  SpendController spend_;
   int64_t sliced_weights_ = 0;  // weights in the model's sliced linears, for bits per weight
   std::vector<float> logits_;  // [vocab] of the last token fed
   SessionStats stats_;

@@ -371,6 +371,35 @@ TEST_F(CApi, StatsAreSane) {
   mobiq_model_close(model);
 }
 
+TEST_F(CApi, SpendStatsFollowTheBudgetAndMode) {
+  mobiq_model* model = open_model();
+  mobiq_session_options options = greedy_options();
+  options.context_size = 128;
+  mobiq_session* session = create_session(model, options);
+  mobiq_spend_stats spend{};
+  ASSERT_EQ(mobiq_session_get_spend(session, &spend), MOBIQ_OK);
+  EXPECT_EQ(spend.mode, MOBIQ_SPEND_AVERAGE);
+  EXPECT_EQ(spend.tokens, 0);
+  ASSERT_EQ(mobiq_session_set_budget_bits(session, 4.0), MOBIQ_OK);
+  ASSERT_EQ(mobiq_session_feed_text(session, "The president said", 18, 1), MOBIQ_OK);
+  ASSERT_EQ(mobiq_session_get_spend(session, &spend), MOBIQ_OK);
+  EXPECT_EQ(spend.budget_bits, 4.0);
+  EXPECT_GT(spend.tokens, 0);
+  EXPECT_GE(spend.spend_bits, 2.0);
+  EXPECT_LE(spend.spend_bits, 8.5);
+  // A new mode restarts the count at the budget in force.
+  ASSERT_EQ(mobiq_session_set_spend_mode(session, MOBIQ_SPEND_OPEN), MOBIQ_OK);
+  ASSERT_EQ(mobiq_session_get_spend(session, &spend), MOBIQ_OK);
+  EXPECT_EQ(spend.mode, MOBIQ_SPEND_OPEN);
+  EXPECT_EQ(spend.tokens, 0);
+  EXPECT_EQ(spend.threshold_offset, 0.0);
+  EXPECT_EQ(mobiq_session_set_spend_mode(session, static_cast<mobiq_spend_mode>(7)), MOBIQ_INVALID_ARGUMENT);
+  EXPECT_EQ(mobiq_session_get_spend(session, nullptr), MOBIQ_INVALID_ARGUMENT);
+  EXPECT_EQ(mobiq_session_get_spend(nullptr, &spend), MOBIQ_INVALID_ARGUMENT);
+  mobiq_session_close(session);
+  mobiq_model_close(model);
+}
+
 TEST_F(CApi, ContextAndVocabularyLimits) {
   mobiq_model* model = open_model();
   mobiq_session_options options = greedy_options();

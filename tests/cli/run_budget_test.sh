@@ -1,6 +1,7 @@
 #!/bin/sh
 # `mobiq run --budget`: a fixed number, out-of-range and malformed values, and --budget auto on a fake
-# device tree (a battery at 10%) with a policy that caps the budget below 20% battery.
+# device tree (a battery at 10%) with a policy that caps the budget below 20% battery; --budget-mode
+# and the spend it reports (plain and --json).
 # Usage: run_budget_test.sh MOBIQ_EXE SOURCE_DIR
 set -eu
 mobiq=$1 source_dir=$2
@@ -14,6 +15,14 @@ run() { "$mobiq" run -m "$work/m.mbq" -p "The president said" -n 8 --temp 0 -t 2
 
 run --budget 4 || fail "--budget 4 failed"
 grep -q '^budget: 4.00 bits (fixed: set with --budget)' "$work/err.txt" || fail "--budget 4 not reported"
+
+grep -q 'spend 4.00 bits over [0-9]* tokens (average, threshold offset' "$work/err.txt" || fail "--budget 4: no spend reported"
+
+run --budget 4 --budget-mode cap --json || fail "--budget-mode cap --json failed"
+grep -q '"budget_mode":"cap"' "$work/err.txt" || fail "--json: no budget_mode"
+grep -q '"spend_bits":4' "$work/err.txt" || fail "--json: no spend_bits"
+grep -q '"threshold_offset":' "$work/err.txt" || fail "--json: no threshold_offset"
+if run --budget 4 --budget-mode closed; then fail "--budget-mode closed accepted"; fi
 
 if run --budget 9; then fail "--budget 9 accepted"; fi
 grep -q 'outside 2.00..8.00' "$work/err.txt" || fail "--budget 9: no range in the message"

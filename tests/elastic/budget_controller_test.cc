@@ -185,6 +185,20 @@ TEST(BudgetController, SpeedTargetStepsBitsOnePerDwell) {
   for (int i = 0; i < 20; ++i, ++t) EXPECT_FALSE(c.update(DeviceState{}, t, 0.0).changed);  // unknown speed
 }
 
+TEST(BudgetController, SpeedTargetReasonsInMeasuredBits) {
+  BudgetController c = controller(R"({"min_dwell_tokens": 0, "cap": {"bits": 6},
+      "speed_target": {"tokens_per_second": 20, "step_bits": 0.25, "raise_above": 1.2}})");
+  c.update(DeviceState{}, 0, 25.0, 0.0);
+  ASSERT_EQ(c.budget().bits, 6.0);
+  // Slow while reading 5.0 bits of its 6.0: the next request is a step below what was read.
+  const auto d = c.update(DeviceState{}, 1, 15.0, 5.0);
+  EXPECT_TRUE(d.changed);
+  EXPECT_EQ(d.budget.bits, 4.75);
+  EXPECT_EQ(d.reason, "speed 15.0 tok/s at 5.00 bits measured, target 20.0 -> 4.75 bits");
+  // Reading what it asked for (or more), the step is from the request as before.
+  EXPECT_EQ(c.update(DeviceState{}, 2, 15.0, 4.8).budget.bits, 4.5);
+}
+
 TEST(BudgetController, RandomStatesKeepTheInvariants) {
   BudgetPolicy policy = default_budget_policy();
   policy.min_dwell_tokens = 5;

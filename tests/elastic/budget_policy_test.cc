@@ -140,3 +140,22 @@ INSTANTIATE_TEST_SUITE_P(
 
 }  // namespace
 }  // namespace mobiq
+
+namespace mobiq {
+namespace {
+
+TEST(BudgetPolicy, BudgetModeIsReadAndChecked) {
+  auto cap = parse_budget_policy(R"({"budget_mode": "cap"})");
+  ASSERT_TRUE(cap.ok()) << cap.status().to_string();
+  EXPECT_EQ(cap->budget_mode, BudgetMode::kCap);
+  auto absent = parse_budget_policy("{}");
+  ASSERT_TRUE(absent.ok());
+  EXPECT_FALSE(absent->budget_mode.has_value());
+  auto bad = parse_budget_policy(R"({"budget_mode": "closed"})");
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("budget_mode"), std::string::npos);
+  EXPECT_FALSE(parse_budget_policy(R"({"budget_mode": 1})").ok());
+}
+
+}  // namespace
+}  // namespace mobiq

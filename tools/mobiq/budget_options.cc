@@ -1,6 +1,7 @@
 #include "tools/mobiq/budget_options.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 #include "runtime/core/text_file.h"
@@ -10,6 +11,11 @@ namespace mobiq::cli {
 CLI::Option* add_budget_options(CLI::App& app, BudgetChoice& choice) {
   CLI::Option* budget =
       app.add_option("--budget", choice.budget, "bits per weight (2..8), or auto: the device and a policy pick it");
+  app.add_option("--budget-mode", choice.budget_mode,
+                 "how the routers' spend meets the budget: average (closed loop: the session's mean), cap (no "
+                 "window of 128 tokens over it), open (the calibrated thresholds, uncorrected)")
+      ->check(CLI::IsMember({"average", "cap", "open"}))
+      ->capture_default_str();
   app.add_option("--policy", choice.policy_file, "budget policy JSON for --budget auto (default: built in)")
       ->check(CLI::ExistingFile);
   app.add_option("--state-root", choice.state_root, "where --budget auto reads sysfs and procfs")
@@ -37,6 +43,20 @@ Result<double> parse_bits(const std::string& text) {
   if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(bits))
     return invalid_argument("budget \"" + text + "\": expected bits per weight (2..8) or auto");
   return bits;
+}
+
+Status apply_budget_mode(const BudgetChoice& choice, Session& session) {
+  MOBIQ_ASSIGN_OR_RETURN(BudgetMode mode, parse_budget_mode(choice.budget_mode));
+  session.set_budget_mode(mode);
+  return Status::Ok();
+}
+
+std::string describe_spend(const SessionStats& stats) {
+  char text[160];
+  std::snprintf(text, sizeof text, "spend %.2f bits over %lld tokens (%s, threshold offset %+.4f)", stats.spend_bits,
+                static_cast<long long>(stats.spend_tokens), budget_mode_name(stats.budget_mode),
+                static_cast<double>(stats.threshold_offset));
+  return text;
 }
 
 Status apply_budget(const BudgetChoice& choice, const std::string& budget, const std::string& source,

@@ -53,7 +53,10 @@ class Chat {
         interactive_(interactive),
         end_of_turn_id_(model.tokenizer().token_id(template_.end_of_turn())) {}
 
-  Status start() { return apply_budget(args_.budget, args_.budget.budget, "--budget", session_, budget_); }
+  Status start() {
+    MOBIQ_RETURN_IF_ERROR(apply_budget_mode(args_.budget, session_));
+    return apply_budget(args_.budget, args_.budget.budget, "--budget", session_, budget_);
+  }
 
   // Returns the exit status.
   int run() {
@@ -188,10 +191,10 @@ class Chat {
   void print_stats() const {
     const SessionStats stats = session_.stats();
     std::fprintf(stderr,
-                 "stats: position %d/%d | budget %.2f bits (%s: %s) | %.2f bits/weight | %d planes resident, "
+                 "stats: position %d/%d | budget %.2f bits (%s: %s) | %s | %.2f bits/weight | %d planes resident, "
                  "%.1f MiB | last answer %lld tokens at %.1f tok/s, prompt %lld tokens at %.1f tok/s | %s format, %s\n",
                  stats.position, args_.context_size, session_.budget_bits(), budget_.is_auto() ? "auto" : "fixed",
-                 budget_.reason().c_str(), stats.average_bits_per_weight, budget_.residency().resident_planes(),
+                 budget_.reason().c_str(), describe_spend(stats).c_str(), stats.average_bits_per_weight, budget_.residency().resident_planes(),
                  static_cast<double>(budget_.residency().resident_plane_bytes()) / (1024.0 * 1024.0),
                  static_cast<long long>(stats.generated_tokens), stats.tokens_per_second(),
                  static_cast<long long>(stats.prompt_tokens), stats.prompt_tokens_per_second(),

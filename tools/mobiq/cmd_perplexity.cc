@@ -1,14 +1,18 @@
 // mobiq perplexity: the shared protocol (documents joined, one BOS, windows of -c tokens on a fresh
 // cache), one result per slice count or average budget, and per routing strategy when asked to
-// compare them; measured bits per weight (routers counted) beside every figure.
+// compare them; measured bits per weight (routers counted) beside every figure. Routed plans run
+// under each --budget-mode asked for (closed-loop spend control, or open: the calibrated thresholds).
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "runtime/core/output_path.h"
 #include "runtime/engine/budget_plan.h"
 #include "runtime/engine/perplexity.h"
+#include "runtime/engine/precision.h"
+#include "runtime/engine/spend_controller.h"
 #include "tools/mobiq/command.h"
 #include "tools/mobiq/common.h"
 #include "tools/mobiq/svg_plot.h"
@@ -23,6 +27,7 @@ struct PerplexityArgs {
   std::vector<int32_t> slices;
   std::vector<double> bits;
   std::vector<std::string> routing = {"routed"};
+  std::vector<std::string> budget_modes = {"average"};
   uint64_t seed = 0;
   int32_t window = 512;
   int32_t chunks = 0;
@@ -38,6 +43,7 @@ struct Run {
   double requested_bits = 0;
   BudgetPlanChoice choice;
   SlicePlan plan;
+  std::optional<BudgetMode> mode;  // routed plans only: how the spend is held to the budget
 };
 
 Result<Routing> parse_routing(const std::string& name) {
@@ -54,13 +60,13 @@ Result<std::vector<Run>> plan_runs(const Model& model, const PerplexityArgs& arg
       return invalid_argument("--slices/--bits need a sliced .mbq model; --hf runs unquantized");
     if (args.divergence)
       return invalid_argument("--kl-divergence needs a sliced .mbq model (it compares each plan with all its slices)");
-    runs.push_back({"unquantized", 16.0, {}, {}});
+    runs.push_back({"unquantized", 16.0, {}, {}, std::nullopt});
     return runs;
   }
   if (args.bits.empty()) {
     MOBIQ_ASSIGN_OR_RETURN(const std::vector<int32_t> counts, resolve_slices(model, args.slices));
     for (int32_t k : counts) {
-      Run run{"uniform", 2.0 * k, {}, {}};
+      Run run{"uniform", 2.0 * k, {}, {}, std::nullopt};
       run.plan.slices = k;
       runs.push_back(run);
     }
@@ -71,8 +77,14 @@ Result<std::vector<Run>> plan_runs(const Model& model, const PerplexityArgs& arg
     for (const std::string& name : args.routing) {
       MOBIQ_ASSIGN_OR_RETURN(Routing routing, parse_routing(name));
       MOBIQ_ASSIGN_OR_RETURN(BudgetPlanChoice choice, planner.choose(bits, routing, args.seed));
-      Run run{name, bits, std::move(choice), {}};
-      runs.push_back(std::move(run));
+      if (choice.plan().mode != SlicePlan::Mode::kRouted) {
+        runs.push_back({name, bits, std::move(choice), {}, std::nullopt});
+        continue;
+      }
+      for (const std::string& mode_name : args.budget_modes) {
+        MOBIQ_ASSIGN_OR_RETURN(BudgetMode mode, parse_budget_mode(mode_name));
+        runs.push_back({name, bits, choice, {}, mode});
+      }
     }
   for (Run& run : runs)
     if (run.routing != "uniform") run.plan = run.choice.plan();  // spans into the run's own choice
@@ -108,10 +120,11 @@ int run_perplexity(const PerplexityArgs& args) {
   nlohmann::json results = nlohmann::json::array();
   std::map<std::string, PlotSeries> series, divergence_series;
   if (!args.json && args.divergence)
-    std::printf("%-11s %9s %9s %12s %9s %8s %9s  %s\n", "routing", "budget", "bits", "perplexity", "KL", "same top",
-                "seconds", "plan");
+    std::printf("%-11s %-8s %9s %9s %12s %9s %8s %9s  %s\n", "routing", "mode", "budget", "bits", "perplexity", "KL",
+                "same top", "seconds", "plan");
   else if (!args.json)
-    std::printf("%-11s %9s %9s %12s %9s  %s\n", "routing", "budget", "bits", "perplexity", "seconds", "plan");
+    std::printf("%-11s %-8s %9s %9s %12s %9s  %s\n", "routing", "mode", "budget", "bits", "perplexity", "seconds",
+                "plan");
   for (const Run& run : *runs) {
     Progress progress("perplexity " + run.routing + " " + std::to_string(run.requested_bits).substr(0, 4));
     PerplexityOptions options;
@@ -120,13 +133,22 @@ int run_perplexity(const PerplexityArgs& args) {
     options.max_windows = args.chunks;
     options.divergence = args.divergence;
     options.progress = [&](int64_t done, int64_t total) { progress.update(done, total); };
+    SpendController spend{ThresholdScale(model->weights().budget_plans)};
+    if (run.mode) {
+      spend.set_mode(*run.mode);
+      spend.reset(run.requested_bits,
+                  router_bits_per_token(model->weights(), sliced_weight_count(model->weights())));
+      options.spend = &spend;
+    }
+    const std::string mode = run.mode ? budget_mode_name(*run.mode) : "-";
     Result<PerplexityResult> r = evaluate_perplexity(**executor, *model, *tokens, options);
     progress.finish();
     if (!r.ok()) return report_error(r.status());
     const double measured = run.routing == "unquantized" ? 16.0 : r->bits_per_weight;
     const std::string description =
         run.routing == "uniform" ? std::to_string(run.plan.slices) + " slices everywhere" : run.choice.description();
-    nlohmann::json result = {{"routing", run.routing}, {"budget_bits", run.requested_bits}, {"bits", measured},
+    nlohmann::json result = {{"routing", run.routing}, {"budget_mode", mode}, {"budget_bits", run.requested_bits},
+                             {"bits", measured}, {"threshold_offset", spend.threshold_offset()},
                              {"perplexity", r->perplexity}, {"nll", r->total_nll}, {"predictions", r->predictions},
                              {"windows", r->windows}, {"seconds", r->seconds}, {"plan", description}};
     if (args.divergence) {
@@ -134,16 +156,17 @@ int run_perplexity(const PerplexityArgs& args) {
       result["same_top_token"] = r->same_top_token;
     }
     results.push_back(std::move(result));
-    series[run.routing].name = run.routing;
-    series[run.routing].points.emplace_back(measured, r->perplexity);
-    divergence_series[run.routing].name = run.routing;
-    if (r->kl_divergence > 0.0) divergence_series[run.routing].points.emplace_back(measured, r->kl_divergence);
+    const std::string line = run.mode ? run.routing + " " + mode : run.routing;
+    series[line].name = line;
+    series[line].points.emplace_back(measured, r->perplexity);
+    divergence_series[line].name = line;
+    if (r->kl_divergence > 0.0) divergence_series[line].points.emplace_back(measured, r->kl_divergence);
     if (!args.json && args.divergence)
-      std::printf("%-11s %9.2f %9.3f %12.4f %9.5f %7.2f%% %9.1f  %s\n", run.routing.c_str(), run.requested_bits,
-                  measured, r->perplexity, r->kl_divergence, 100.0 * r->same_top_token, r->seconds, description.c_str());
+      std::printf("%-11s %-8s %9.2f %9.3f %12.4f %9.5f %7.2f%% %9.1f  %s\n", run.routing.c_str(), mode.c_str(),
+                  run.requested_bits, measured, r->perplexity, r->kl_divergence, 100.0 * r->same_top_token, r->seconds, description.c_str());
     else if (!args.json)
-      std::printf("%-11s %9.2f %9.3f %12.4f %9.1f  %s\n", run.routing.c_str(), run.requested_bits, measured,
-                  r->perplexity, r->seconds, description.c_str());
+      std::printf("%-11s %-8s %9.2f %9.3f %12.4f %9.1f  %s\n", run.routing.c_str(), mode.c_str(), run.requested_bits,
+                  measured, r->perplexity, r->seconds, description.c_str());
     std::fflush(stdout);
   }
   const auto draw = [](const std::string& path, const std::string& title, const std::string& y_label,
@@ -192,6 +215,13 @@ Command add_perplexity_command(CLI::App& root) {
   app->add_option("--routing", args->routing, "with --bits: routed, fixed, random, or a list to compare")
       ->delimiter(',')
       ->check(CLI::IsMember({"routed", "fixed", "random"}))
+      ->capture_default_str();
+  app->add_option("--budget-mode", args->budget_modes,
+                  "routed plans: average (closed loop: the spend meets the budget on any text), cap (no 128-token "
+                  "window over it), open (the calibrated thresholds), or a list to compare; each window is one pass, "
+                  "so the threshold offset moves between windows")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"average", "cap", "open"}))
       ->capture_default_str();
   app->add_option("--seed", args->seed, "seed of --routing random")->capture_default_str();
   app->add_option("-c,--ctx-size", args->window, "window length in tokens")->check(CLI::Range(2, 1 << 20))->capture_default_str();

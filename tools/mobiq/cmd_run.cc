@@ -1,5 +1,6 @@
 // mobiq run: generate a continuation of a prompt, streaming it to stdout; speed on stderr.
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "runtime/engine/precision.h"
 #include "runtime/engine/session.h"
@@ -21,6 +22,7 @@ struct RunArgs {
   double bits = 0.0;
   BudgetChoice budget;
   SamplingParams sampling;
+  bool json = false;
 };
 
 int run_generate(RunArgs& args) {
@@ -38,6 +40,7 @@ int run_generate(RunArgs& args) {
   Result<std::unique_ptr<Session>> session = Session::create(*model, options);
   if (!session.ok()) return report_error(session.status());
   SessionBudget budget((*session)->loaded_model());
+  if (const Status s = apply_budget_mode(args.budget, **session); !s.ok()) return report_error(s);
   const double bits = args.slices > 0 ? 2.0 * args.slices : args.bits;
   if (bits > 0) {
     const Status s = budget.set_fixed(**session, bits, args.slices > 0 ? "set with --slices" : "set with --bits");
@@ -65,6 +68,21 @@ int run_generate(RunArgs& args) {
   if (!result.ok()) return report_error(result.status());
   if (!budget_error.ok()) return report_error(budget_error);
   const SessionStats stats = (*session)->stats();
+  if (args.json) {
+    const nlohmann::json doc = {{"prompt_tokens", stats.prompt_tokens},
+                                {"prompt_tokens_per_second", stats.prompt_tokens_per_second()},
+                                {"generated_tokens", stats.generated_tokens},
+                                {"tokens_per_second", stats.tokens_per_second()},
+                                {"average_bits_per_weight", stats.average_bits_per_weight},
+                                {"budget_bits", stats.budget_bits},
+                                {"budget_mode", budget_mode_name(stats.budget_mode)},
+                                {"spend_bits", stats.spend_bits},
+                                {"spend_tokens", stats.spend_tokens},
+                                {"threshold_offset", stats.threshold_offset},
+                                {"backend", (*session)->backend_name()}};
+    std::fprintf(stderr, "%s\n", doc.dump().c_str());
+    return 0;
+  }
   const std::string precision = model->max_slices() > 0
                                     ? format_bits(stats.average_bits_per_weight) + " bits/weight used on average"
                                     : std::string("unquantized");
@@ -73,9 +91,9 @@ int run_generate(RunArgs& args) {
                static_cast<long long>(stats.generated_tokens), stats.tokens_per_second(), precision.c_str(),
                (*session)->backend_name());
   if (model->max_slices() > 0)
-    std::fprintf(stderr, "budget: %.2f bits (%s: %s) | %s | %d planes resident\n", (*session)->budget_bits(),
-                 budget.is_auto() ? "auto" : "fixed", budget.reason().c_str(), (*session)->plan_description().c_str(),
-                 budget.residency().resident_planes());
+    std::fprintf(stderr, "budget: %.2f bits (%s: %s) | %s | %s | %d planes resident\n", (*session)->budget_bits(),
+                 budget.is_auto() ? "auto" : "fixed", budget.reason().c_str(), describe_spend(stats).c_str(),
+                 (*session)->plan_description().c_str(), budget.residency().resident_planes());
   return 0;
 }
 
@@ -102,6 +120,7 @@ Command add_run_command(CLI::App& root) {
   app->add_option("--top-k", args->sampling.top_k, "keep the k most likely tokens (0: all)")->check(CLI::NonNegativeNumber)->capture_default_str();
   app->add_option("--top-p", args->sampling.top_p, "nucleus mass")->check(CLI::Range(0.0, 1.0))->capture_default_str();
   app->add_option("--seed", args->sampling.seed, "sampling seed")->capture_default_str();
+  app->add_flag("--json", args->json, "the closing statistics (speed, budget, spend, threshold offset) as one JSON line on stderr");
   return {app, [args] { return run_generate(*args); }};
 }
 
