@@ -6,14 +6,16 @@
 
 #include <memory>
 #include <span>
+#include <string>
 
 #include "backends/registry.h"
 
 namespace mobiq::test {
 
+// `backend`: "cpu" runs this CPU's best kernel set, "cpu:reference" the f32 oracle.
 inline std::unique_ptr<Executor> cpu_executor(const Model& model, int32_t context, int32_t batch,
-                                              bool record_slices = false) {
-  auto loaded = load_model("cpu", model);
+                                              bool record_slices = false, const std::string& backend = "cpu") {
+  auto loaded = load_model(backend, model);
   EXPECT_TRUE(loaded.ok()) << loaded.status().to_string();
   if (!loaded.ok()) return nullptr;
   ExecutorOptions options;
