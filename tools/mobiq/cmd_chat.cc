@@ -16,6 +16,7 @@
 #include "tools/mobiq/chat_template.h"
 #include "tools/mobiq/command.h"
 #include "tools/mobiq/common.h"
+#include "tools/mobiq/finite_number.h"
 #include "tools/mobiq/interactive_input.h"
 
 namespace mobiq::cli {
@@ -254,12 +255,13 @@ Command add_chat_command(CLI::App& root) {
       ->capture_default_str();
   app->add_option("--system", args->system, "system prompt");
   app->add_option("--temp", args->sampling.temperature, "temperature (0: greedy)")
+      ->check(FiniteNumber)
       ->check(CLI::Range(0.0, 100.0))
       ->capture_default_str();
   app->add_option("--top-k", args->sampling.top_k, "keep the k most likely tokens (0: all)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  app->add_option("--top-p", args->sampling.top_p, "nucleus mass")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  app->add_option("--top-p", args->sampling.top_p, "nucleus mass")->check(FiniteNumber)->check(CLI::Range(0.0, 1.0))->capture_default_str();
   app->add_option("--seed", args->sampling.seed, "sampling seed")->capture_default_str();
   return {app, [args] { return run_chat(*args); }};
 }

@@ -11,6 +11,7 @@
 #include "runtime/engine/perplexity.h"
 #include "tools/mobiq/command.h"
 #include "tools/mobiq/common.h"
+#include "tools/mobiq/finite_number.h"
 #include "tools/mobiq/svg_plot.h"
 
 namespace mobiq::cli {
@@ -187,6 +188,7 @@ Command add_perplexity_command(CLI::App& root) {
   auto* s = app->add_option("--slices", args->slices, "uniform slice counts, e.g. 1,2,3,4 (default: all)")->delimiter(',');
   auto* b = app->add_option("--bits", args->bits, "average budgets in bits per weight, e.g. 2,2.5,3,4")
                 ->delimiter(',')
+                ->check(FiniteNumber)
                 ->check(CLI::Range(2.0, 8.0));
   s->excludes(b);
   app->add_option("--routing", args->routing, "with --bits: routed, fixed, random, or a list to compare")

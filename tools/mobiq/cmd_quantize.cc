@@ -5,6 +5,7 @@
 
 #include "tools/mobiq/command.h"
 #include "tools/mobiq/common.h"
+#include "tools/mobiq/finite_number.h"
 #include "tools/quantizer/calibration/calibrator.h"
 #include "tools/quantizer/hf_converter.h"
 
@@ -72,6 +73,7 @@ Command add_quantize_command(CLI::App& root) {
   app->add_option("--router-hidden", c.router_hidden, "router hidden width")->check(CLI::Range(1, 512))->capture_default_str()->needs(calib);
   app->add_option("--router-epochs", c.router_epochs, "router training epochs")->check(CLI::Range(1, 10000))->capture_default_str()->needs(calib);
   app->add_option("--token-weight", c.token_weight, "how much routers follow each token's own utility (0..1)")
+      ->check(FiniteNumber)
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str()
       ->needs(calib);
@@ -86,6 +88,7 @@ Command add_quantize_command(CLI::App& root) {
   app->add_option("-t,--threads", c.threads, "CPU threads (0: one per core)")->check(CLI::NonNegativeNumber);
   app->add_option("--reach-penalty", c.linear.reach_penalty,
                   "weight of high-precision fidelity in each slice's code choice (0: plain GPTQ)")
+      ->check(FiniteNumber)
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str()
       ->needs(calib);

@@ -6,6 +6,7 @@
 #include "tools/mobiq/budget_options.h"
 #include "tools/mobiq/command.h"
 #include "tools/mobiq/common.h"
+#include "tools/mobiq/finite_number.h"
 
 namespace mobiq::cli {
 namespace {
@@ -94,13 +95,13 @@ Command add_run_command(CLI::App& root) {
       ->capture_default_str();
   app->add_option("-c,--ctx-size", args->context_size, "context length in tokens")->check(CLI::Range(8, 1 << 20))->capture_default_str();
   auto* s = app->add_option("--slices", args->slices, "slice planes every linear reads (1..4)")->check(CLI::Range(1, 4));
-  auto* b = app->add_option("--bits", args->bits, "bits per weight: 2, 4, 6 or 8")->check(CLI::Range(2.0, 8.0));
+  auto* b = app->add_option("--bits", args->bits, "bits per weight: 2, 4, 6 or 8")->check(FiniteNumber)->check(CLI::Range(2.0, 8.0));
   s->excludes(b);
   CLI::Option* budget = add_budget_options(*app, args->budget);
   budget->excludes(s)->excludes(b);
-  app->add_option("--temp", args->sampling.temperature, "temperature (0: greedy)")->check(CLI::Range(0.0, 100.0))->capture_default_str();
+  app->add_option("--temp", args->sampling.temperature, "temperature (0: greedy)")->check(FiniteNumber)->check(CLI::Range(0.0, 100.0))->capture_default_str();
   app->add_option("--top-k", args->sampling.top_k, "keep the k most likely tokens (0: all)")->check(CLI::NonNegativeNumber)->capture_default_str();
-  app->add_option("--top-p", args->sampling.top_p, "nucleus mass")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  app->add_option("--top-p", args->sampling.top_p, "nucleus mass")->check(FiniteNumber)->check(CLI::Range(0.0, 1.0))->capture_default_str();
   app->add_option("--seed", args->sampling.seed, "sampling seed")->capture_default_str();
   return {app, [args] { return run_generate(*args); }};
 }
