@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <limits>
 #include <filesystem>
-#include <fstream>
+#include <sstream>
 #include <system_error>
 
+#include "runtime/core/text_file.h"
 #include "runtime/elastic/sysfs_value.h"
 
 namespace mobiq {
@@ -70,7 +72,8 @@ std::optional<uint64_t> meminfo_bytes(std::string_view meminfo, std::string_view
 // The cgroup v2 path of this process ("0::/user.slice/app.scope" in /proc/self/cgroup), "/" when the
 // file has no v2 line.
 std::string cgroup_path(const std::string& root) {
-  std::ifstream in(join(root, "/proc/self/cgroup"));
+  // read_text_file refuses a FIFO planted in the tree, which std::ifstream would block on.
+  std::istringstream in(read_text_file(join(root, "/proc/self/cgroup")).value_or(""));
   std::string line;
   while (std::getline(in, line))
     if (line.starts_with("0::")) return line.substr(3).empty() ? "/" : line.substr(3);
@@ -135,7 +138,7 @@ DeviceProbe::DeviceProbe(std::string root) : root_(std::move(root)) {
   }
 
   nvpmodel_status_path_ = join(root_, "/var/lib/nvpmodel/status");
-  std::ifstream conf(join(root_, "/etc/nvpmodel.conf"));
+  std::istringstream conf(read_text_file(join(root_, "/etc/nvpmodel.conf")).value_or(""));
   std::string line;
   while (std::getline(conf, line))
     if (auto mode = parse_power_model(line)) power_mode_names_.push_back({mode->first, std::move(mode->second)});
