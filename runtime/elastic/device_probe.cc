@@ -64,6 +64,8 @@ std::optional<uint64_t> meminfo_bytes(std::string_view meminfo, std::string_view
     }
     const auto number = parse_integer(value);
     if (!number || *number < 0) return std::nullopt;
+    // 2^54 kB would wrap to 0 bytes: "no memory available". A count that large is a broken reading.
+    if (static_cast<uint64_t>(*number) > std::numeric_limits<uint64_t>::max() / multiplier) return std::nullopt;
     return static_cast<uint64_t>(*number) * multiplier;
   }
   return std::nullopt;
@@ -193,6 +195,15 @@ void DeviceProbe::read_memory(DeviceState& state) const {
   if (!meminfo) return;
   state.mem_total_bytes = meminfo_bytes(*meminfo, "MemTotal");
   state.mem_available_bytes = meminfo_bytes(*meminfo, "MemAvailable");
+  // The kernel never reports more available than total memory: such a pair comes from a broken
+  // sensor or a tampered tree, and no decision may rest on it (it must not read as either plenty
+  // or none). Unknown leaves the memory rules as they were.
+  if (state.mem_total_bytes && state.mem_available_bytes && *state.mem_available_bytes > *state.mem_total_bytes) {
+    state.ignored_readings.push_back("MemAvailable " + std::to_string(*state.mem_available_bytes) +
+                                     " bytes exceeds MemTotal " + std::to_string(*state.mem_total_bytes) +
+                                     ": ignored");
+    state.mem_available_bytes.reset();
+  }
 }
 
 void DeviceProbe::read_cgroup(DeviceState& state) const {
