@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <string>
 
 #include "runtime/engine/session.h"
@@ -245,8 +246,10 @@ Command add_chat_command(CLI::App& root) {
   app->add_option("-c,--ctx-size", args->context_size, "context length in tokens (the whole conversation)")
       ->check(CLI::Range(8, 1 << 20))
       ->capture_default_str();
-  app->add_option("-n,--n-predict", args->n_predict, "most tokens per answer (-1: until the end of turn)")
-      ->check(CLI::Range(-1, 1 << 30))
+  // Any count is accepted: an answer also stops at a full context, with a note on stderr.
+  app->add_option("-n,--n-predict", args->n_predict,
+                  "most tokens per answer (-1: until the end of turn); a full context stops it first, with a note")
+      ->check(CLI::Range(-1, std::numeric_limits<int32_t>::max()))
       ->capture_default_str();
   add_budget_options(*app, args->budget);
   app->add_option("--template", args->template_name,

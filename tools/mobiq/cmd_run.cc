@@ -1,5 +1,6 @@
 // mobiq run: generate a continuation of a prompt, streaming it to stdout; speed on stderr.
 #include <cstdio>
+#include <limits>
 
 #include "runtime/engine/precision.h"
 #include "runtime/engine/session.h"
@@ -65,6 +66,10 @@ int run_generate(RunArgs& args) {
   std::fputc('\n', stdout);
   if (!result.ok()) return report_error(result.status());
   if (!budget_error.ok()) return report_error(budget_error);
+  // A full context is a clean stop, not an error, but never a silent one: the user asked for more.
+  if (result->context_full)
+    std::fprintf(stderr, "mobiq: stopped after %lld generated tokens: the %d-token context is full (-c/--ctx-size)\n",
+                 static_cast<long long>(result->tokens), args.context_size);
   const SessionStats stats = (*session)->stats();
   const std::string precision = model->max_slices() > 0
                                     ? format_bits(stats.average_bits_per_weight) + " bits/weight used on average"
@@ -90,8 +95,10 @@ Command add_run_command(CLI::App& root) {
   auto* p = app->add_option("-p,--prompt", args->prompt, "prompt text");
   auto* f = app->add_option("-f,--file", args->prompt_file, "read the prompt from a file")->check(CLI::ExistingFile);
   p->excludes(f);
-  app->add_option("-n,--n-predict", args->n_predict, "tokens to generate (-1: until EOS or a full context)")
-      ->check(CLI::Range(-1, 1 << 30))
+  // Any count is accepted: generation also stops at a full context, with a note on stderr.
+  app->add_option("-n,--n-predict", args->n_predict,
+                  "most tokens to generate (-1: no limit); a full context (-c) stops it first, with a note on stderr")
+      ->check(CLI::Range(-1, std::numeric_limits<int32_t>::max()))
       ->capture_default_str();
   app->add_option("-c,--ctx-size", args->context_size, "context length in tokens")->check(CLI::Range(8, 1 << 20))->capture_default_str();
   auto* s = app->add_option("--slices", args->slices, "slice planes every linear reads (1..4)")->check(CLI::Range(1, 4));
