@@ -81,15 +81,18 @@ Result<std::vector<Run>> plan_runs(const Model& model, const PerplexityArgs& arg
 }
 
 // A plot must not replace what it was measured from: the text, the model file, or the checkpoint
-// directory and the files in it.
+// directory and the files in it; and its directory must take it, known before minutes of evaluation.
 Status check_plot_paths(const PerplexityArgs& args) {
   std::vector<std::string> inputs{args.text_file, args.source.mbq_path};
   if (!args.source.hf_dir.empty()) {
     MOBIQ_ASSIGN_OR_RETURN(const std::vector<std::string> checkpoint, directory_and_entries(args.source.hf_dir));
     inputs.insert(inputs.end(), checkpoint.begin(), checkpoint.end());
   }
-  for (const std::string& plot : {args.plot, args.plot_divergence})
+  for (const std::string& plot : {args.plot, args.plot_divergence}) {
+    if (plot.empty()) continue;
     MOBIQ_RETURN_IF_ERROR(refuse_output_over_inputs(plot, inputs));
+    MOBIQ_RETURN_IF_ERROR(check_output_writable(plot));  // before the run, not after it
+  }
   return Status::Ok();
 }
 
@@ -152,9 +155,8 @@ int run_perplexity(const PerplexityArgs& args) {
     std::vector<PlotSeries> lines;
     for (const auto& [name, s] : by_routing)
       if (!s.points.empty()) lines.push_back(s);
-    std::ofstream out(path);
-    out << line_chart_svg(title, "bits per weight (measured, routers included)", y_label, lines, true);
-    return out ? Status::Ok() : io_error("cannot write " + path);
+    return write_file_replacing(path, line_chart_svg(title, "bits per weight (measured, routers included)", y_label,
+                                                     lines, true));
   };
   if (!args.plot.empty()) {
     const Status s = draw(args.plot, "perplexity of " + args.text_file, "perplexity", series);

@@ -64,6 +64,11 @@ Command add_quantize_command(CLI::App& root) {
   auto args = std::make_shared<QuantizeArgs>();
   CalibrateOptions& c = args->calibration;
   CLI::App* app = root.add_subcommand("quantize", "convert a Hugging Face checkpoint to a sliced .mbq file");
+  app->footer(
+      "The file is written as OUTPUT.partial-XXXXXX beside OUTPUT and renamed over it only when complete: an\n"
+      "existing OUTPUT is never altered by a failed or interrupted run, and Ctrl-C or SIGTERM removes the\n"
+      "partial file. Only SIGKILL (kill -9, the OOM killer) or a crash can leave a *.partial-XXXXXX file\n"
+      "behind; it is safe to delete.");
   app->add_option("--hf", args->hf_dir, "Hugging Face checkpoint directory")->required()->check(CLI::ExistingDirectory);
   app->add_option("-o,--output", args->output, "the .mbq file to write")->required();
   auto* calib = app->add_option("--calib", c.calib_path, "calibration text: calibrated slices, routers, budget table")

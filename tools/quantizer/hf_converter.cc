@@ -108,6 +108,7 @@ Status convert_hf_to_mbq(const ConvertOptions& options) {
   // The output must not be the input directory or any file in it.
   MOBIQ_ASSIGN_OR_RETURN(const std::vector<std::string> protected_paths, directory_and_entries(options.input_dir));
   MOBIQ_RETURN_IF_ERROR(refuse_output_over_inputs(options.output_path, protected_paths));
+  MOBIQ_RETURN_IF_ERROR(check_output_writable(options.output_path));
   MOBIQ_ASSIGN_OR_RETURN(const HfCheckpoint checkpoint, HfCheckpoint::open(options.input_dir));
   MOBIQ_ASSIGN_OR_RETURN(const ModelWeights weights, checkpoint.weights());
   const ModelConfig& config = checkpoint.config();

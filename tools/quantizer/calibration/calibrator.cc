@@ -133,6 +133,7 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
   MOBIQ_RETURN_IF_ERROR(refuse_output_over_input(o.output_path, o.calib_path, "the calibration text"));
   MOBIQ_ASSIGN_OR_RETURN(const std::vector<std::string> checkpoint_paths, directory_and_entries(o.input_dir));
   MOBIQ_RETURN_IF_ERROR(refuse_output_over_inputs(o.output_path, checkpoint_paths));
+  MOBIQ_RETURN_IF_ERROR(check_output_writable(o.output_path));
   MOBIQ_ASSIGN_OR_RETURN(Model fp, Model::open_hf(o.input_dir));
   const ModelConfig& config = fp.config();
   MOBIQ_ASSIGN_OR_RETURN(std::string text, read_text_file(o.calib_path));
