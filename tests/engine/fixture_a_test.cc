@@ -50,17 +50,16 @@ class FixtureA : public ::testing::Test {
   static void TearDownTestSuite() {
     if (!mbq_path_.empty()) fs::remove(mbq_path_);
   }
-  void SetUp() override { MOBIQ_REQUIRE_SHARED(); }
+  void SetUp() override {
+    MOBIQ_REQUIRE_SHARED();
+    MOBIQ_REQUIRE_SHARED_DATA("eval_sotu.txt");
+  }
 
   static Model open_hf() {
-    auto model = Model::open_hf(test::fixture_a_dir().string());
-    EXPECT_TRUE(model.ok()) << model.status().to_string();
-    return std::move(model).value();
+    return test::value_or_fail(Model::open_hf(test::fixture_a_dir().string()), "fixture-a");
   }
   static Model open_mbq() {
-    auto model = Model::open_mbq(mbq_path_.string());
-    EXPECT_TRUE(model.ok()) << model.status().to_string();
-    return std::move(model).value();
+    return test::value_or_fail(Model::open_mbq(mbq_path_.string()), "fixture-a.mbq");
   }
 
   static fs::path mbq_path_;

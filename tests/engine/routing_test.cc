@@ -100,6 +100,7 @@ TEST_F(Routing, ThresholdsMeetTheirBudgetsOnTheCalibrationText) {
 }
 
 TEST_F(Routing, GroupedPrefillEqualsTokenByTokenDecode) {
+  MOBIQ_REQUIRE_SHARED_DATA("eval_sotu.txt");
   auto text = read_text_file(test::shared_data("eval_sotu.txt").string());
   ASSERT_TRUE(text.ok());
   auto all = protocol_tokens(model_->tokenizer(), model_->config().bos_id, *text);

@@ -66,6 +66,7 @@ TEST(FixtureA, VocabularyAndSpecialTokens) {
 
 TEST(FixtureA, ProtocolTokenCounts) {
   MOBIQ_REQUIRE_SHARED();
+  MOBIQ_REQUIRE_SHARED_DATA("eval_sotu.txt");
   const Tokenizer tokenizer = load_fixture_a();
   EXPECT_EQ(protocol_ids(tokenizer, "eval_sotu.txt").size(), 92045u);
   EXPECT_EQ(protocol_ids(tokenizer, "calib.txt").size(), 79019u);
@@ -73,6 +74,7 @@ TEST(FixtureA, ProtocolTokenCounts) {
 
 TEST(FixtureA, FirstTokensMatchTransformers) {
   MOBIQ_REQUIRE_SHARED();
+  MOBIQ_REQUIRE_SHARED_DATA("eval_sotu.txt");
   const Tokenizer tokenizer = load_fixture_a();
   const std::vector<int32_t> reference =
       read_safetensors_int32((test::fixture_a_dir() / "reference_logits.safetensors").string(), "tokens");
@@ -84,6 +86,7 @@ TEST(FixtureA, FirstTokensMatchTransformers) {
 
 TEST(FixtureA, EncodeAddsBosAndDecodeRoundTrips) {
   MOBIQ_REQUIRE_SHARED();
+  MOBIQ_REQUIRE_SHARED_DATA("eval_sotu.txt");
   const Tokenizer tokenizer = load_fixture_a();
   const std::string text = join_documents(test::read_file(test::shared_data("eval_sotu.txt").string()));
   const auto start = std::chrono::steady_clock::now();

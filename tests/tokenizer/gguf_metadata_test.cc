@@ -218,7 +218,7 @@ TEST(GgufMetadata, FileErrors) {
 // The real vocabulary file, truncated at many points and corrupted at random: always an error or a
 // tokenizer, never a crash.
 TEST(GgufMetadata, TruncatedAndCorruptedVocabularyFile) {
-  MOBIQ_REQUIRE_SHARED();
+  MOBIQ_REQUIRE_SHARED_DATA("tokenizer-vectors/ggml-vocab-llama-spm.gguf");
   const std::string file = test::read_file(test::shared_data("tokenizer-vectors/ggml-vocab-llama-spm.gguf").string());
   ASSERT_GT(file.size(), 100000u);
   const std::string path = (std::filesystem::temp_directory_path() /
