@@ -9,6 +9,8 @@ packages=(
   libcli11-dev                              # the mobiq command line
   libpcre2-dev                              # byte-level BPE pre-tokenization patterns
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev                  # libFuzzer and sanitizer runtimes (scripts/fuzz.sh)
+  python3                                   # fuzz seed corpora (tests/fuzz/make_seeds.py)
 )
 missing=()
 for p in "${packages[@]}"; do
