@@ -48,8 +48,10 @@ std::optional<std::string> read_text(const std::string& path) {
   return std::string(*text);
 }
 
-// The value after `key` in /proc/meminfo ("MemAvailable:   123456 kB"), in bytes.
-std::optional<uint64_t> meminfo_bytes(std::string_view meminfo, std::string_view key) {
+// The value after `key` in /proc/meminfo ("MemAvailable:   123456 kB"), in bytes. A value whose byte
+// count does not fit 64 bits is unknown, with a reason added to `ignored`.
+std::optional<uint64_t> meminfo_bytes(std::string_view meminfo, std::string_view key,
+                                      std::vector<std::string>& ignored) {
   size_t at = 0;
   while (at < meminfo.size()) {
     const size_t line_end = std::min(meminfo.find('\n', at), meminfo.size());
@@ -65,7 +67,11 @@ std::optional<uint64_t> meminfo_bytes(std::string_view meminfo, std::string_view
     const auto number = parse_integer(value);
     if (!number || *number < 0) return std::nullopt;
     // 2^54 kB would wrap to 0 bytes: "no memory available". A count that large is a broken reading.
-    if (static_cast<uint64_t>(*number) > std::numeric_limits<uint64_t>::max() / multiplier) return std::nullopt;
+    if (static_cast<uint64_t>(*number) > std::numeric_limits<uint64_t>::max() / multiplier) {
+      ignored.push_back(std::string(key) + " " + std::string(value) + (multiplier > 1 ? " kB" : "") +
+                        " does not fit 64 bits: ignored");
+      return std::nullopt;
+    }
     return static_cast<uint64_t>(*number) * multiplier;
   }
   return std::nullopt;
@@ -193,8 +199,8 @@ void DeviceProbe::read_memory(DeviceState& state) const {
   std::array<char, 4096> buffer;  // MemTotal and MemAvailable are the first and third lines
   const auto meminfo = read_small_file(meminfo_path_, buffer);
   if (!meminfo) return;
-  state.mem_total_bytes = meminfo_bytes(*meminfo, "MemTotal");
-  state.mem_available_bytes = meminfo_bytes(*meminfo, "MemAvailable");
+  state.mem_total_bytes = meminfo_bytes(*meminfo, "MemTotal", state.ignored_readings);
+  state.mem_available_bytes = meminfo_bytes(*meminfo, "MemAvailable", state.ignored_readings);
   // The kernel never reports more available than total memory: such a pair comes from a broken
   // sensor or a tampered tree, and no decision may rest on it (it must not read as either plenty
   // or none). Unknown leaves the memory rules as they were.

@@ -29,7 +29,8 @@ struct DeviceState {
   std::optional<uint64_t> cgroup_usage_bytes;  // memory.current of that same level
   std::optional<int32_t> power_mode;           // Jetson nvpmodel mode id
   std::optional<std::string> power_mode_name;  // its NAME in nvpmodel.conf: "MAXN", "15W"
-  // Readings present but implausible (MemAvailable above MemTotal), left unknown above; each entry
+  // Readings present but implausible (MemAvailable above MemTotal, a byte count past 64 bits), left
+  // unknown above; each entry
   // says what was read and why it was dropped, for logs and status lines.
   std::vector<std::string> ignored_readings;
 

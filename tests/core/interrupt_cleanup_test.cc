@@ -53,7 +53,7 @@ TEST_P(InterruptCleanupTest, RegisteredFilesGoAndTheProcessDiesOfTheSignal) {
 
 INSTANTIATE_TEST_SUITE_P(IntAndTerm, InterruptCleanupTest, ::testing::Values(SIGINT, SIGTERM));
 
-TEST(OutputPath, WritabilityIsCheckedBeforeTheWork) {
+TEST(OutputFile, WritabilityIsCheckedBeforeTheWork) {
   const fs::path dir = fs::temp_directory_path() / ("mobiq-output-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   EXPECT_TRUE(check_output_writable((dir / "new.svg").string()).ok());

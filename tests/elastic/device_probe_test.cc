@@ -170,7 +170,8 @@ TEST(DeviceProbe, ImplausibleMemAvailableIsIgnoredWithAReason) {
   EXPECT_FALSE(s.mem_available_bytes) << *s.mem_available_bytes;
   EXPECT_FALSE(s.available_bytes());
   ASSERT_EQ(s.ignored_readings.size(), 1u);
-  EXPECT_NE(s.ignored_readings[0].find("MemAvailable"), std::string::npos) << s.ignored_readings[0];
+  EXPECT_NE(s.ignored_readings[0].find("MemAvailable 18014398509481984 kB does not fit 64 bits"), std::string::npos)
+      << s.ignored_readings[0];
 
   BudgetController controller = BudgetController::with_default_policy();
   const BudgetController::Decision d = controller.update(s, 0, 0.0);
@@ -178,12 +179,15 @@ TEST(DeviceProbe, ImplausibleMemAvailableIsIgnoredWithAReason) {
   EXPECT_EQ(d.budget.resident_planes, kMaxPlanes) << d.reason;
   EXPECT_NE(d.reason.find("MemAvailable"), std::string::npos) << d.reason;
 
-  // Below the wrap but still above MemTotal: ignored the same way.
+  // Below the wrap but still above MemTotal: ignored the same way, with its own reason.
   device.set_meminfo(8 * kGiB, 9 * kGiB);
-  EXPECT_FALSE(probe.read().mem_available_bytes);
-  // A value whose bytes do not fit 64 bits is not a reading.
-  device.write("proc/meminfo", "MemTotal: 18014398509481984 kB\n");
-  EXPECT_FALSE(probe.read().mem_total_bytes);
+  const DeviceState above = probe.read();
+  EXPECT_FALSE(above.mem_available_bytes);
+  ASSERT_EQ(above.ignored_readings.size(), 1u);
+  EXPECT_NE(above.ignored_readings[0].find("exceeds MemTotal"), std::string::npos) << above.ignored_readings[0];
+  // A plausible pair: nothing ignored.
+  device.set_meminfo(8 * kGiB, 3 * kGiB);
+  EXPECT_TRUE(probe.read().ignored_readings.empty());
 }
 
 TEST(DeviceProbe, CgroupLimitOfTheTightestLevel) {
