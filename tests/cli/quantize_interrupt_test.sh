@@ -1,10 +1,14 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # `mobiq quantize` interrupted by SIGINT or SIGTERM at random points (10 trials, alternating signals
 # and targets): a new target path never appears, no *.partial-XXXXXX file is left beside it, and a
 # target that existed before is never altered. A trial that finished before its signal must have
 # written the same bytes as an uninterrupted run. Set MOBIQ_INTERRUPT_SEED to replay a run.
 # Usage: quantize_interrupt_test.sh MOBIQ_EXE SOURCE_DIR
 set -eu
+# Job control: a background job of a non-interactive shell starts with SIGINT ignored (POSIX), and
+# mobiq rightly leaves an ignored SIGINT ignored; with -m the job gets the default action, as a
+# command started from a terminal does.
+set -m
 mobiq=$1 source_dir=$2
 model="$source_dir/models/fixture-a"
 seed=${MOBIQ_INTERRUPT_SEED:-$$}
