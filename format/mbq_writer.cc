@@ -13,6 +13,7 @@
 
 #include "format/mbq_tensors.h"
 #include "runtime/core/half.h"
+#include "runtime/core/interrupt_cleanup.h"
 #include "runtime/core/output_path.h"
 
 namespace mobiq {
@@ -91,9 +92,12 @@ struct MbqWriter::Impl {
   uint64_t data_end = 0;
   uint32_t plane_alignment = kDefaultPlaneAlignment;
 
+  int cleanup_slot = -1;  // register_temp_file's slot while temp_path exists unfinished
+
   ~Impl() {
     if (fd >= 0) ::close(fd);
     if (!finished && !temp_path.empty()) ::unlink(temp_path.c_str());
+    unregister_temp_file(cleanup_slot);
   }
 
   Status write_segment(uint32_t index, const void* data, uint64_t size, const std::string& what) {
@@ -290,6 +294,7 @@ Result<MbqWriter> MbqWriter::create(const std::string& output_path, MbqMetadata 
     return io_error("cannot create a temporary file beside " + output_path + ": " + std::strerror(err));
   }
   impl->temp_path = pattern;
+  impl->cleanup_slot = register_temp_file(impl->temp_path);  // removed on SIGINT/SIGTERM
   ::fchmod(impl->fd, 0644);
   // Sized up front: padding between segments reads as zeros, whatever order segments arrive in.
   if (::ftruncate(impl->fd, static_cast<off_t>(impl->data_end)) != 0)
@@ -361,6 +366,8 @@ Status MbqWriter::finish() {
   if (std::rename(w.temp_path.c_str(), w.output_path.c_str()) != 0)
     return io_error("cannot rename " + w.temp_path + " to " + w.output_path + ": " + std::strerror(errno));
   w.finished = true;
+  // After the rename, not before: an interrupt in between finds no file to remove, never a partial one.
+  unregister_temp_file(std::exchange(w.cleanup_slot, -1));
   return Status::Ok();
 }
 

@@ -4,7 +4,9 @@
 //   auto w = MbqWriter::create(path, metadata, dense_specs, linear_specs);
 //   w->write_dense(i, bytes) / w->write_linear(j, sliced) for every tensor, then w->finish().
 // Bytes go to a temporary file beside the output, renamed over the output only by a successful finish();
-// a writer destroyed before that removes its temporary file, so no partial output is ever left.
+// a writer destroyed before that removes its temporary file, so no partial output is ever left. The
+// temporary file is registered with runtime/core/interrupt_cleanup.h, so a program that installed
+// those handlers removes it on SIGINT/SIGTERM too; only SIGKILL (or a crash) can leave one behind.
 #pragma once
 
 #include <cstdint>

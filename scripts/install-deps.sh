@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libvulkan-dev glslc spirv-tools            # the Vulkan backend: loader, GLSL -> SPIR-V compiler
   mesa-vulkan-drivers vulkan-validationlayers  # its tests: lavapipe (a CPU Vulkan driver), Khronos validation
+  clang libclang-rt-14-dev                  # libFuzzer and sanitizer runtimes (scripts/fuzz.sh)
+  python3                                   # fuzz seed corpora (tests/fuzz/make_seeds.py)
 )
 missing=()
 for p in "${packages[@]}"; do

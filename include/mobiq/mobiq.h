@@ -22,7 +22,7 @@
  *    lock, so it is not async-signal-safe: from a signal handler, set a flag of your own and return
  *    non-zero from the token callback (or call request_stop from a normal thread).
  *  - The token callback runs on the thread that called mobiq_session_generate(); it must not call
- *    functions of the same session other than mobiq_session_request_stop() and mobiq_session_stats().
+ *    functions of the same session other than mobiq_session_request_stop() and mobiq_session_get_stats().
  *
  * Precision. A budget is the average number of bits per weight of the model's sliced linears, 2.0 to
  * 2 x (slice planes in the file), normally 8.0. It is either fixed (mobiq_session_set_budget_bits) or

@@ -12,11 +12,7 @@ SessionBudget::SessionBudget(LoadedModel& loaded)
 
 Status SessionBudget::set_fixed(Session& session, double bits, std::string reason) {
   const int max_slices = loaded_.model().max_slices();
-  if (max_slices == 0) return unsupported("an unquantized model has no precision budget");
-  if (std::isnan(bits)) return invalid_argument("budget is NaN");
-  const double max_bits = 2.0 * max_slices;
-  if (bits < 2.0 || bits > max_bits)
-    return out_of_range("budget " + format_bits(bits) + " bits outside " + format_bits(2.0) + ".." + format_bits(max_bits));
+  MOBIQ_RETURN_IF_ERROR(check_budget_bits(bits, max_slices));
   if (!loaded_.model().plane_regions()[0].empty()) MOBIQ_RETURN_IF_ERROR(loaded_.set_resident_planes(max_slices));
   MOBIQ_RETURN_IF_ERROR(session.set_slice_cap(max_slices));
   MOBIQ_RETURN_IF_ERROR(session.set_budget_bits(bits));

@@ -9,24 +9,17 @@
 #include <cstring>
 #include <utility>
 
+#include "runtime/core/regular_file.h"
+
 namespace mobiq {
 
 Result<MappedFile> MappedFile::open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    if (err == ENOENT) return not_found(path + ": no such file");
-    return io_error(path + ": cannot open: " + std::strerror(err));
-  }
+  MOBIQ_ASSIGN_OR_RETURN(const int fd, open_regular_file(path));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     const int err = errno;
     ::close(fd);
     return io_error(path + ": cannot stat: " + std::strerror(err));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return invalid_argument(path + (S_ISDIR(st.st_mode) ? ": is a directory, not a file" : ": is not a regular file"));
   }
   const auto size = static_cast<uint64_t>(st.st_size);
   if (size == 0) {

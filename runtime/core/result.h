@@ -19,15 +19,39 @@ class [[nodiscard]] Result {
   bool ok() const { return value_.has_value(); }
   const Status& status() const { return status_; }
 
-  T& value() & { return *value_; }
-  const T& value() const& { return *value_; }
-  T&& value() && { return std::move(*value_); }
-  T* operator->() { return &*value_; }
-  const T* operator->() const { return &*value_; }
-  T& operator*() & { return *value_; }
-  const T& operator*() const& { return *value_; }
+  // Every access is checked: reading the value of an error is a bug in the caller, and it stops the
+  // process with the status printed (checked_failure) instead of reading an empty optional, which is
+  // undefined behaviour that used to surface far away or not at all. One predictable branch.
+  T& value() & { return checked(); }
+  const T& value() const& { return checked(); }
+  T&& value() && { return std::move(checked()); }
+  T* operator->() { return &checked(); }
+  const T* operator->() const { return &checked(); }
+  T& operator*() & { return checked(); }
+  const T& operator*() const& { return checked(); }
+
+  // The value, or `fallback` when this is an error.
+  template <typename U>
+  T value_or(U&& fallback) const& {
+    return ok() ? *value_ : static_cast<T>(std::forward<U>(fallback));
+  }
+  template <typename U>
+  T value_or(U&& fallback) && {
+    return ok() ? std::move(*value_) : static_cast<T>(std::forward<U>(fallback));
+  }
 
  private:
+  T& checked() {
+    if (!value_.has_value()) [[unlikely]]
+      bad_result_access(status_);
+    return *value_;
+  }
+  const T& checked() const {
+    if (!value_.has_value()) [[unlikely]]
+      bad_result_access(status_);
+    return *value_;
+  }
+
   std::optional<T> value_;
   Status status_;
 };

@@ -2,6 +2,8 @@
 // Nothing in the library throws across its boundary or aborts on bad input.
 #pragma once
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <utility>
 
@@ -42,6 +44,14 @@ class [[nodiscard]] Status {
   ErrorCode code_ = ErrorCode::kOk;
   std::string message_;
 };
+
+// Prints "mobiq: bug: the value of a failed Result was read: <status>" to stderr and aborts. Only
+// Result<T>'s accessors call it; a caller that checks ok() first never gets here.
+[[noreturn]] inline void bad_result_access(const Status& status) {
+  std::fprintf(stderr, "mobiq: bug: the value of a failed Result was read: %s\n", status.to_string().c_str());
+  std::fflush(stderr);
+  std::abort();
+}
 
 inline Status invalid_argument(std::string m) { return {ErrorCode::kInvalidArgument, std::move(m)}; }
 inline Status not_found(std::string m) { return {ErrorCode::kNotFound, std::move(m)}; }

@@ -6,7 +6,8 @@
 
 namespace mobiq {
 
-// The whole file as bytes; kNotFound / kIoError name the path.
+// The whole file as bytes. Only regular files (see regular_file.h): kNotFound, kInvalidArgument for a
+// directory or a FIFO, kIoError; each names the path.
 Result<std::string> read_text_file(const std::string& path);
 
 }  // namespace mobiq

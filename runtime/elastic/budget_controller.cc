@@ -82,6 +82,9 @@ BudgetController::Decision BudgetController::update(const DeviceState& state, in
   }
   decision.budget = budget_;
   decision.reason = reason_;
+  // A reading the probe dropped as implausible is said every time, so a log shows why a rule that
+  // should have fired did not.
+  for (const std::string& ignored : state.ignored_readings) decision.reason += " (" + ignored + ")";
   return decision;
 }
 

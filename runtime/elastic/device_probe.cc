@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <limits>
 #include <filesystem>
-#include <fstream>
+#include <sstream>
 #include <system_error>
 
+#include "runtime/core/text_file.h"
 #include "runtime/elastic/sysfs_value.h"
 
 namespace mobiq {
@@ -46,8 +48,10 @@ std::optional<std::string> read_text(const std::string& path) {
   return std::string(*text);
 }
 
-// The value after `key` in /proc/meminfo ("MemAvailable:   123456 kB"), in bytes.
-std::optional<uint64_t> meminfo_bytes(std::string_view meminfo, std::string_view key) {
+// The value after `key` in /proc/meminfo ("MemAvailable:   123456 kB"), in bytes. A value whose byte
+// count does not fit 64 bits is unknown, with a reason added to `ignored`.
+std::optional<uint64_t> meminfo_bytes(std::string_view meminfo, std::string_view key,
+                                      std::vector<std::string>& ignored) {
   size_t at = 0;
   while (at < meminfo.size()) {
     const size_t line_end = std::min(meminfo.find('\n', at), meminfo.size());
@@ -62,6 +66,12 @@ std::optional<uint64_t> meminfo_bytes(std::string_view meminfo, std::string_view
     }
     const auto number = parse_integer(value);
     if (!number || *number < 0) return std::nullopt;
+    // 2^54 kB would wrap to 0 bytes: "no memory available". A count that large is a broken reading.
+    if (static_cast<uint64_t>(*number) > std::numeric_limits<uint64_t>::max() / multiplier) {
+      ignored.push_back(std::string(key) + " " + std::string(value) + (multiplier > 1 ? " kB" : "") +
+                        " does not fit 64 bits: ignored");
+      return std::nullopt;
+    }
     return static_cast<uint64_t>(*number) * multiplier;
   }
   return std::nullopt;
@@ -70,7 +80,8 @@ std::optional<uint64_t> meminfo_bytes(std::string_view meminfo, std::string_view
 // The cgroup v2 path of this process ("0::/user.slice/app.scope" in /proc/self/cgroup), "/" when the
 // file has no v2 line.
 std::string cgroup_path(const std::string& root) {
-  std::ifstream in(join(root, "/proc/self/cgroup"));
+  // read_text_file refuses a FIFO planted in the tree, which std::ifstream would block on.
+  std::istringstream in(read_text_file(join(root, "/proc/self/cgroup")).value_or(""));
   std::string line;
   while (std::getline(in, line))
     if (line.starts_with("0::")) return line.substr(3).empty() ? "/" : line.substr(3);
@@ -135,7 +146,7 @@ DeviceProbe::DeviceProbe(std::string root) : root_(std::move(root)) {
   }
 
   nvpmodel_status_path_ = join(root_, "/var/lib/nvpmodel/status");
-  std::ifstream conf(join(root_, "/etc/nvpmodel.conf"));
+  std::istringstream conf(read_text_file(join(root_, "/etc/nvpmodel.conf")).value_or(""));
   std::string line;
   while (std::getline(conf, line))
     if (auto mode = parse_power_model(line)) power_mode_names_.push_back({mode->first, std::move(mode->second)});
@@ -188,8 +199,17 @@ void DeviceProbe::read_memory(DeviceState& state) const {
   std::array<char, 4096> buffer;  // MemTotal and MemAvailable are the first and third lines
   const auto meminfo = read_small_file(meminfo_path_, buffer);
   if (!meminfo) return;
-  state.mem_total_bytes = meminfo_bytes(*meminfo, "MemTotal");
-  state.mem_available_bytes = meminfo_bytes(*meminfo, "MemAvailable");
+  state.mem_total_bytes = meminfo_bytes(*meminfo, "MemTotal", state.ignored_readings);
+  state.mem_available_bytes = meminfo_bytes(*meminfo, "MemAvailable", state.ignored_readings);
+  // The kernel never reports more available than total memory: such a pair comes from a broken
+  // sensor or a tampered tree, and no decision may rest on it (it must not read as either plenty
+  // or none). Unknown leaves the memory rules as they were.
+  if (state.mem_total_bytes && state.mem_available_bytes && *state.mem_available_bytes > *state.mem_total_bytes) {
+    state.ignored_readings.push_back("MemAvailable " + std::to_string(*state.mem_available_bytes) +
+                                     " bytes exceeds MemTotal " + std::to_string(*state.mem_total_bytes) +
+                                     ": ignored");
+    state.mem_available_bytes.reset();
+  }
 }
 
 void DeviceProbe::read_cgroup(DeviceState& state) const {

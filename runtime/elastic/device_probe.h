@@ -1,6 +1,7 @@
 // What the device can spare right now: battery, temperature, memory and the Jetson power mode, read
 // from Linux/Android/Jetson sysfs and procfs. Every field is optional: a file that is missing,
-// unreadable or malformed leaves its field unknown (nullopt), never an error.
+// unreadable, malformed, not a regular file or out of any plausible range leaves its field unknown
+// (nullopt), never an error and never a reading of the opposite sense.
 //
 // Everything is read under a configurable root ("/" on a device; a temporary directory in tests):
 //   <root>/sys/class/power_supply/*/{type,capacity,status}     batteries (type "Battery")
@@ -28,6 +29,10 @@ struct DeviceState {
   std::optional<uint64_t> cgroup_usage_bytes;  // memory.current of that same level
   std::optional<int32_t> power_mode;           // Jetson nvpmodel mode id
   std::optional<std::string> power_mode_name;  // its NAME in nvpmodel.conf: "MAXN", "15W"
+  // Readings present but implausible (MemAvailable above MemTotal, a byte count past 64 bits), left
+  // unknown above; each entry
+  // says what was read and why it was dropped, for logs and status lines.
+  std::vector<std::string> ignored_readings;
 
   // min(MemAvailable, limit - usage): what this process can still use before reclaim or the OOM killer.
   std::optional<uint64_t> available_bytes() const;

@@ -10,14 +10,16 @@
 namespace mobiq {
 
 std::optional<std::string_view> read_small_file(const std::string& path, std::span<char> buffer) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO planted in the tree must not block the probe (its open waits for a writer, its
+  // read for data); a sysfs or procfs attribute reads the same with it.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return std::nullopt;
   size_t filled = 0;
   bool failed = false;
   while (filled < buffer.size()) {
     const ssize_t n = ::read(fd, buffer.data() + filled, buffer.size() - filled);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) failed = true;  // EISDIR, EIO, or a sysfs attribute whose driver refuses the read
+    if (n < 0) failed = true;  // EISDIR, EIO, EAGAIN (a FIFO), or a driver that refuses the read
     if (n <= 0) break;
     filled += static_cast<size_t>(n);
   }

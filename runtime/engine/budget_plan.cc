@@ -19,10 +19,7 @@ SlicePlan BudgetPlanChoice::plan() const {
 }
 
 Result<BudgetPlanChoice> BudgetPlanner::choose(double bits, Routing routing, uint64_t seed) const {
-  const double max_bits = 2.0 * max_slices_;
-  if (max_slices_ < 1) return unsupported("an unquantized model has no precision budget");
-  if (!(bits >= 2.0 && bits <= max_bits))
-    return invalid_argument("budget " + format_bits(bits) + " bits outside " + format_bits(2.0) + ".." + format_bits(max_bits));
+  MOBIQ_RETURN_IF_ERROR(check_budget_bits(bits, max_slices_));
   BudgetPlanChoice c;
   if (routing == Routing::kRandom) {
     c.mode_ = SlicePlan::Mode::kRandom;

@@ -1,5 +1,6 @@
 #include "runtime/engine/precision.h"
 
+#include <cmath>
 #include <cstdio>
 
 namespace mobiq {
@@ -8,6 +9,16 @@ std::string format_bits(double bits) {
   char text[32];
   std::snprintf(text, sizeof text, "%.2f", bits);
   return text;
+}
+
+Status check_budget_bits(double bits, int32_t max_slices) {
+  if (max_slices < 1) return unsupported("an unquantized model has no precision budget");
+  if (std::isnan(bits)) return invalid_argument("budget is NaN");
+  const double max_bits = kBitsPerSlice * max_slices;
+  if (bits < kBitsPerSlice || bits > max_bits)
+    return out_of_range("budget " + format_bits(bits) + " bits outside " + format_bits(kBitsPerSlice) + ".." +
+                        format_bits(max_bits));
+  return Status::Ok();
 }
 
 int64_t sliced_weight_count(const ModelWeights& weights) {

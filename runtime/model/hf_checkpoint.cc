@@ -8,6 +8,7 @@
 #include <sstream>
 #include <utility>
 
+#include "runtime/core/text_file.h"
 #include "runtime/model/safetensors.h"
 
 namespace mobiq {
@@ -24,13 +25,8 @@ constexpr const char* kTokenizerConfigFile = "tokenizer_config.json";
 
 Result<std::string> read_text_file(const fs::path& path) {
   std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return not_found("file not found: " + path.string());
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error("cannot open " + path.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return io_error("cannot read " + path.string());
-  return text.str();
+  if (!fs::exists(path, ec)) return not_found("file not found: " + path.string());
+  return mobiq::read_text_file(path.string());  // refuses a FIFO or a directory before reading
 }
 
 // A file that may be absent: "" when it is.
@@ -106,12 +102,8 @@ Result<std::string> read_chat_template(const std::string& dir, const std::string
   }
   const fs::path jinja = fs::path(dir) / "chat_template.jinja";
   std::error_code ec;
-  if (!fs::is_regular_file(jinja, ec)) return std::string();
-  std::ifstream in(jinja, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in) return io_error("cannot read " + jinja.string());
-  return text.str();
+  if (!fs::exists(jinja, ec)) return std::string();
+  return mobiq::read_text_file(jinja.string());  // refuses a FIFO or a directory before reading
 }
 
 }  // namespace

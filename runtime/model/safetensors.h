@@ -31,6 +31,7 @@ class SafetensorsFile {
   static Result<SafetensorsFile> open(const std::string& path);
 
   const std::string& path() const { return file_.path(); }
+  const MappedFile& mapping() const { return file_; }  // every tensor's data lies inside it
   const std::vector<SafetensorsTensor>& tensors() const { return tensors_; }
   // nullptr when the file has no tensor of that name.
   const SafetensorsTensor* find(const std::string& name) const;

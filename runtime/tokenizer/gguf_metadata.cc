@@ -1,5 +1,7 @@
 #include "runtime/tokenizer/gguf_metadata.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -7,6 +9,8 @@
 #include <memory>
 #include <new>
 #include <unordered_set>
+
+#include "runtime/core/regular_file.h"
 
 namespace mobiq::gguf {
 
@@ -307,12 +311,14 @@ Result<Metadata> parse_metadata(std::string_view bytes) {
 }
 
 Result<Metadata> read_metadata(const std::string& path) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  // A FIFO would block the open and then stream forever: only regular files.
+  Result<int> fd = open_regular_file(path);
+  if (!fd.ok()) return fd.status().with_context("GGUF file");
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(::fdopen(*fd, "rb"), &std::fclose);
   if (!file) {
     const int err = errno;
-    const std::string why = std::strerror(err);
-    if (err == ENOENT) return not_found("GGUF file " + path + ": " + why);
-    return io_error("opening GGUF file " + path + ": " + why);
+    ::close(*fd);
+    return io_error("opening GGUF file " + path + ": " + std::strerror(err));
   }
   if (std::fseek(file.get(), 0, SEEK_END) != 0) return io_error("seeking in " + path);
   const long end = std::ftell(file.get());

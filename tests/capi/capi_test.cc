@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "format/mbq_reader.h"
 #include "mobiq/mobiq.h"
 #include "tests/capi/capi_fixture.h"
 
@@ -450,13 +451,41 @@ TEST_F(CApi, TokenizeSizeQueryAndRoundTrip) {
   mobiq_model_close(model);
 }
 
+// A copy of the model with one byte of a slice plane flipped: the default open verifies checksums and
+// refuses it; an unverified open skips them and succeeds. (This test used to open the intact file
+// unverified, which succeeds whether or not verification is skipped.)
 TEST_F(CApi, UnverifiedOpenSkipsChecksums) {
   mobiq_model_options options;
   mobiq_model_options_init(&options);
   EXPECT_EQ(options.verify_checksums, 1);
-  options.verify_checksums = 0;
+
+  const std::filesystem::path damaged = scratch_dir() / "damaged-plane.mbq";
+  std::filesystem::copy_file(model_path(), damaged, std::filesystem::copy_options::overwrite_existing);
+  uint64_t offset = 0;
+  {
+    auto file = MbqFile::open(model_path());
+    ASSERT_TRUE(file.ok()) << file.status().to_string();
+    const fb::SlicedLinear* last = file->model().linears()->Get(file->model().linears()->size() - 1);
+    offset = file->model().segments()->Get(last->plane_segments()->Get(1))->offset() + 7;
+  }
+  {
+    std::fstream f(damaged, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekg(static_cast<std::streamoff>(offset));
+    char byte = 0;
+    f.read(&byte, 1);
+    byte = static_cast<char>(byte ^ 0x10);
+    f.seekp(static_cast<std::streamoff>(offset));
+    f.write(&byte, 1);
+    ASSERT_TRUE(f.good());
+  }
+
   mobiq_model* model = nullptr;
-  ASSERT_EQ(mobiq_model_open(model_path().c_str(), &options, &model), MOBIQ_OK) << mobiq_last_error_message();
+  EXPECT_EQ(mobiq_model_open(damaged.c_str(), &options, &model), MOBIQ_CORRUPT_FILE);
+  EXPECT_EQ(model, nullptr);
+  EXPECT_NE(std::string(mobiq_last_error_message()).find("checksum"), std::string::npos) << mobiq_last_error_message();
+
+  options.verify_checksums = 0;
+  ASSERT_EQ(mobiq_model_open(damaged.c_str(), &options, &model), MOBIQ_OK) << mobiq_last_error_message();
   EXPECT_EQ(mobiq_model_close(model), MOBIQ_OK);
 }
 

@@ -37,5 +37,20 @@ TEST(Result, OkStatusWithoutValueIsAnInternalError) {
   EXPECT_EQ(r.status().code(), ErrorCode::kInternal);
 }
 
+// Reading the value of an error used to read an empty std::optional: undefined behaviour that could
+// return garbage. Now every accessor stops the process and says which error was ignored.
+TEST(ResultDeathTest, ValueOfAnErrorAbortsWithTheStatus) {
+  const Result<std::string> bad = not_found("model.mbq: no such file");
+  EXPECT_DEATH((void)bad.value(), "failed Result was read: not found: model.mbq: no such file");
+  EXPECT_DEATH((void)bad->size(), "not found: model.mbq");
+  EXPECT_DEATH((void)*bad, "not found: model.mbq");
+  EXPECT_DEATH((void)Result<int>(io_error("disk")).value(), "I/O error: disk");
+}
+
+TEST(Result, ValueOrGivesTheFallbackOnlyForAnError) {
+  EXPECT_EQ(Result<std::string>(std::string("x")).value_or("y"), "x");
+  EXPECT_EQ(Result<std::string>(io_error("disk")).value_or("y"), "y");
+}
+
 }  // namespace
 }  // namespace mobiq

@@ -1,6 +1,7 @@
 // BudgetController on hand-made device states: reasons, the most restrictive rule, charging, dwell,
 // unknown readings, cap and floor, the speed target, and the budget's invariants under random input.
 #include "runtime/elastic/budget_controller.h"
+#include "tests/support/value_or_fail.h"
 
 #include <gtest/gtest.h>
 
@@ -33,9 +34,7 @@ DeviceState memory(double available_fraction, uint64_t total = 16 * kGiB) {
 }
 
 BudgetController controller(const std::string& json) {
-  auto c = BudgetController::from_json(json);
-  EXPECT_TRUE(c.ok()) << c.status().to_string();
-  return std::move(c).value();
+  return test::value_or_fail(BudgetController::from_json(json), "policy");
 }
 
 TEST(BudgetController, NoReadingsKeepsTheCap) {

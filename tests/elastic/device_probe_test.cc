@@ -6,6 +6,7 @@
 
 #include <array>
 
+#include "runtime/elastic/budget_controller.h"
 #include "runtime/elastic/sysfs_value.h"
 #include "tests/elastic/fake_device.h"
 
@@ -155,6 +156,38 @@ TEST(DeviceProbe, MemInfo) {
   s = probe.read();
   EXPECT_FALSE(s.mem_total_bytes);
   EXPECT_FALSE(s.mem_available_bytes);
+}
+
+// MemAvailable 2^54 kB: times 1024 it wrapped to 0 bytes, "0% available", and the built-in policy
+// dropped to one resident plane (2 bits). A reading above MemTotal is implausible: unknown, with a
+// reason, and the budget stays where the other readings put it.
+TEST(DeviceProbe, ImplausibleMemAvailableIsIgnoredWithAReason) {
+  FakeDevice device;
+  device.write("proc/meminfo", "MemTotal:       8388608 kB\nMemAvailable:   18014398509481984 kB\n");
+  DeviceProbe probe(device.root());
+  const DeviceState s = probe.read();
+  EXPECT_EQ(s.mem_total_bytes, 8 * kGiB);
+  EXPECT_FALSE(s.mem_available_bytes) << *s.mem_available_bytes;
+  EXPECT_FALSE(s.available_bytes());
+  ASSERT_EQ(s.ignored_readings.size(), 1u);
+  EXPECT_NE(s.ignored_readings[0].find("MemAvailable 18014398509481984 kB does not fit 64 bits"), std::string::npos)
+      << s.ignored_readings[0];
+
+  BudgetController controller = BudgetController::with_default_policy();
+  const BudgetController::Decision d = controller.update(s, 0, 0.0);
+  EXPECT_EQ(d.budget.bits, kMaxBudgetBits) << d.reason;
+  EXPECT_EQ(d.budget.resident_planes, kMaxPlanes) << d.reason;
+  EXPECT_NE(d.reason.find("MemAvailable"), std::string::npos) << d.reason;
+
+  // Below the wrap but still above MemTotal: ignored the same way, with its own reason.
+  device.set_meminfo(8 * kGiB, 9 * kGiB);
+  const DeviceState above = probe.read();
+  EXPECT_FALSE(above.mem_available_bytes);
+  ASSERT_EQ(above.ignored_readings.size(), 1u);
+  EXPECT_NE(above.ignored_readings[0].find("exceeds MemTotal"), std::string::npos) << above.ignored_readings[0];
+  // A plausible pair: nothing ignored.
+  device.set_meminfo(8 * kGiB, 3 * kGiB);
+  EXPECT_TRUE(probe.read().ignored_readings.empty());
 }
 
 TEST(DeviceProbe, CgroupLimitOfTheTightestLevel) {

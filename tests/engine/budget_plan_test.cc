@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
+#include "runtime/engine/precision.h"
+
 namespace mobiq {
 namespace {
 
@@ -62,11 +66,20 @@ TEST(BudgetPlanner, UncalibratedFilesRoundToWholeSlicesAndRefuseFixed) {
   EXPECT_EQ(planner.choose(4.0, Routing::kFixed).status().code(), ErrorCode::kUnsupported);
 }
 
+// The planner answers a bad budget with check_budget_bits' codes, which SessionBudget (and through it
+// the C API) uses too: kOutOfRange outside the model's range, kInvalidArgument for NaN. The planner
+// used to say kInvalidArgument for both, so one value got two codes depending on the entry point.
 TEST(BudgetPlanner, RejectsBudgetsOutsideTheModel) {
   const ModelWeights w = weights_with_table();
-  EXPECT_EQ(BudgetPlanner(w, 4).choose(1.5, Routing::kRouted).status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(BudgetPlanner(w, 2).choose(6.0, Routing::kRouted).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(BudgetPlanner(w, 4).choose(1.5, Routing::kRouted).status().code(), ErrorCode::kOutOfRange);
+  EXPECT_EQ(BudgetPlanner(w, 2).choose(6.0, Routing::kRouted).status().code(), ErrorCode::kOutOfRange);
+  EXPECT_EQ(BudgetPlanner(w, 4).choose(std::nan(""), Routing::kRouted).status().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(BudgetPlanner(w, 0).choose(4.0, Routing::kRouted).status().code(), ErrorCode::kUnsupported);
+  for (double bits : {1.5, 8.5, -1.0, HUGE_VAL, -HUGE_VAL, std::nan(""), 4.0})
+    for (int32_t max_slices : {0, 2, 4})
+      EXPECT_EQ(BudgetPlanner(w, max_slices).choose(bits, Routing::kRouted).status().code(),
+                check_budget_bits(bits, max_slices).code())
+          << bits << " bits, " << max_slices << " slices";
 }
 
 }  // namespace

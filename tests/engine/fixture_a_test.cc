@@ -12,6 +12,7 @@
 #include "runtime/model/model.h"
 #include "runtime/model/safetensors.h"
 #include "backends/registry.h"
+#include "tests/support/value_or_fail.h"
 #include "tests/support/cpu_executor.h"
 #include "tests/support/shared_data.h"
 #include "tools/quantizer/hf_converter.h"
@@ -23,21 +24,17 @@ namespace {
 namespace fs = std::filesystem;
 
 std::vector<int32_t> eval_tokens(const Model& model) {
-  auto text = read_text_file(test::shared_data("eval_sotu.txt").string());
-  EXPECT_TRUE(text.ok());
-  auto ids = protocol_tokens(model.tokenizer(), model.config().bos_id, *text);
-  EXPECT_TRUE(ids.ok()) << ids.status().to_string();
-  return *ids;
+  const std::string text = test::value_or_fail(read_text_file(test::shared_data("eval_sotu.txt").string()), "eval text");
+  return test::value_or_fail(protocol_tokens(model.tokenizer(), model.config().bos_id, text), "eval tokens");
 }
 
 double eval_perplexity(const Model& model, int slices) {
   auto executor = test::cpu_executor(model, 512, 512);
   PerplexityOptions options;
   options.plan.slices = slices;
-  auto result = evaluate_perplexity(*executor, model, eval_tokens(model), options);
-  EXPECT_TRUE(result.ok()) << result.status().to_string();
-  EXPECT_EQ(result->predictions, 179 * 511);
-  return result->perplexity;
+  const auto result = test::value_or_fail(evaluate_perplexity(*executor, model, eval_tokens(model), options), "perplexity");
+  EXPECT_EQ(result.predictions, 179 * 511);
+  return result.perplexity;
 }
 
 class FixtureA : public ::testing::Test {
@@ -54,17 +51,16 @@ class FixtureA : public ::testing::Test {
   static void TearDownTestSuite() {
     if (!mbq_path_.empty()) fs::remove(mbq_path_);
   }
-  void SetUp() override { MOBIQ_REQUIRE_SHARED(); }
+  void SetUp() override {
+    MOBIQ_REQUIRE_SHARED();
+    MOBIQ_REQUIRE_SHARED_DATA("eval_sotu.txt");
+  }
 
   static Model open_hf() {
-    auto model = Model::open_hf(test::fixture_a_dir().string());
-    EXPECT_TRUE(model.ok()) << model.status().to_string();
-    return std::move(model).value();
+    return test::value_or_fail(Model::open_hf(test::fixture_a_dir().string()), "fixture-a");
   }
   static Model open_mbq() {
-    auto model = Model::open_mbq(mbq_path_.string());
-    EXPECT_TRUE(model.ok()) << model.status().to_string();
-    return std::move(model).value();
+    return test::value_or_fail(Model::open_mbq(mbq_path_.string()), "fixture-a.mbq");
   }
 
   static fs::path mbq_path_;

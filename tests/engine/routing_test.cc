@@ -100,6 +100,7 @@ TEST_F(Routing, ThresholdsMeetTheirBudgetsOnTheCalibrationText) {
 }
 
 TEST_F(Routing, GroupedPrefillEqualsTokenByTokenDecode) {
+  MOBIQ_REQUIRE_SHARED_DATA("eval_sotu.txt");
   auto text = read_text_file(test::shared_data("eval_sotu.txt").string());
   ASSERT_TRUE(text.ok());
   auto all = protocol_tokens(model_->tokenizer(), model_->config().bos_id, *text);
@@ -150,7 +151,7 @@ TEST_F(Routing, SessionReportsTheBitsItUsedAndHonoursTheSliceCap) {
   // Three equal feeds at about 3, exactly 8 and exactly 4 bits: the average is their mean.
   EXPECT_NEAR((*session)->stats().average_bits_per_weight, (at_three + 8.0 + 4.0) / 3.0, 1e-9);
   EXPECT_EQ((*session)->set_slice_cap(5).code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ((*session)->set_budget_bits(8.5).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ((*session)->set_budget_bits(8.5).code(), ErrorCode::kOutOfRange);
 }
 
 // Statistics gathered one layer per pass (what a model too large for one pass gets) must give the

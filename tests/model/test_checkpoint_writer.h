@@ -76,8 +76,10 @@ inline std::string u64_le(uint64_t v) {
   return s;
 }
 
-// The header JSON of `tensors` laid out back to back, padded with spaces to 8 bytes as writers do.
-inline std::string safetensors_header(const std::vector<TestTensor>& tensors) {
+// The header JSON of `tensors` laid out back to back, padded with spaces to 8 bytes as writers do;
+// with `odd_data_offset`, padded so the data starts at an odd offset of the file instead (legal: the
+// format only recommends the padding), which leaves every 16-bit and 32-bit element misaligned.
+inline std::string safetensors_header(const std::vector<TestTensor>& tensors, bool odd_data_offset = false) {
   nlohmann::json header = nlohmann::json::object();
   header["__metadata__"] = {{"format", "pt"}};
   uint64_t offset = 0;
@@ -86,12 +88,12 @@ inline std::string safetensors_header(const std::vector<TestTensor>& tensors) {
     offset += t.bytes.size();
   }
   std::string text = header.dump();
-  while ((text.size() + 8) % 8 != 0) text += ' ';
+  while ((text.size() + 8) % 8 != (odd_data_offset ? 1u : 0u)) text += ' ';
   return text;
 }
 
-inline std::string safetensors_bytes(const std::vector<TestTensor>& tensors) {
-  const std::string header = safetensors_header(tensors);
+inline std::string safetensors_bytes(const std::vector<TestTensor>& tensors, bool odd_data_offset = false) {
+  const std::string header = safetensors_header(tensors, odd_data_offset);
   std::string bytes = u64_le(header.size()) + header;
   for (const auto& t : tensors) bytes.append(reinterpret_cast<const char*>(t.bytes.data()), t.bytes.size());
   return bytes;
@@ -191,8 +193,9 @@ inline void write_config(const fs::path& dir, const nlohmann::json& config) {
   write_file(dir / "config.json", config.dump(2));
 }
 
-inline void write_single_file(const fs::path& dir, const std::vector<TestTensor>& tensors) {
-  write_file(dir / "model.safetensors", safetensors_bytes(tensors));
+inline void write_single_file(const fs::path& dir, const std::vector<TestTensor>& tensors,
+                              bool odd_data_offset = false) {
+  write_file(dir / "model.safetensors", safetensors_bytes(tensors, odd_data_offset));
 }
 
 // Splits `tensors` round-robin over `n_shards` files and writes the index that maps them.

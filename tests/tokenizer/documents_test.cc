@@ -19,7 +19,7 @@ TEST(JoinDocuments, SeparatesStripsAndJoins) {
 }
 
 TEST(JoinDocuments, SharedTexts) {
-  MOBIQ_REQUIRE_SHARED();
+  MOBIQ_REQUIRE_SHARED_DATA("eval_sotu.txt");
   const std::string text = join_documents(test::read_file(test::shared_data("eval_sotu.txt").string()));
   EXPECT_EQ(text.find("<|doc|>"), std::string::npos);
   EXPECT_EQ(text.substr(0, 12), "Mr. Speaker,");

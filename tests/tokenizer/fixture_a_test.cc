@@ -9,6 +9,7 @@
 
 #include "runtime/tokenizer/documents.h"
 #include "runtime/tokenizer/tokenizer.h"
+#include "tests/support/value_or_fail.h"
 #include "tests/support/shared_data.h"
 #include "tests/tokenizer/test_util.h"
 
@@ -19,8 +20,7 @@ Tokenizer load_fixture_a() {
   const auto dir = test::fixture_a_dir();
   auto tokenizer = Tokenizer::from_hf_json(test::read_file((dir / "tokenizer.json").string()),
                                            test::read_file((dir / "tokenizer_config.json").string()));
-  EXPECT_TRUE(tokenizer.ok()) << tokenizer.status().to_string();
-  return std::move(tokenizer).value();
+  return test::value_or_fail(std::move(tokenizer), "fixture-a tokenizer");
 }
 
 // The protocol: documents joined, tokenized without special tokens, one BOS in front.
@@ -28,10 +28,9 @@ std::vector<int32_t> protocol_ids(const Tokenizer& tokenizer, const std::string&
   const std::string text = join_documents(test::read_file(test::shared_data(file).string()));
   EncodeOptions options;
   options.add_bos = false;
-  auto ids = tokenizer.encode(text, options);
-  EXPECT_TRUE(ids.ok()) << ids.status().to_string();
+  const std::vector<int32_t> ids = test::value_or_fail(tokenizer.encode(text, options), file);
   std::vector<int32_t> out{tokenizer.bos_id()};
-  out.insert(out.end(), ids->begin(), ids->end());
+  out.insert(out.end(), ids.begin(), ids.end());
   return out;
 }
 
@@ -67,6 +66,7 @@ TEST(FixtureA, VocabularyAndSpecialTokens) {
 
 TEST(FixtureA, ProtocolTokenCounts) {
   MOBIQ_REQUIRE_SHARED();
+  MOBIQ_REQUIRE_SHARED_DATA("eval_sotu.txt");
   const Tokenizer tokenizer = load_fixture_a();
   EXPECT_EQ(protocol_ids(tokenizer, "eval_sotu.txt").size(), 92045u);
   EXPECT_EQ(protocol_ids(tokenizer, "calib.txt").size(), 79019u);
@@ -74,6 +74,7 @@ TEST(FixtureA, ProtocolTokenCounts) {
 
 TEST(FixtureA, FirstTokensMatchTransformers) {
   MOBIQ_REQUIRE_SHARED();
+  MOBIQ_REQUIRE_SHARED_DATA("eval_sotu.txt");
   const Tokenizer tokenizer = load_fixture_a();
   const std::vector<int32_t> reference =
       read_safetensors_int32((test::fixture_a_dir() / "reference_logits.safetensors").string(), "tokens");
@@ -85,6 +86,7 @@ TEST(FixtureA, FirstTokensMatchTransformers) {
 
 TEST(FixtureA, EncodeAddsBosAndDecodeRoundTrips) {
   MOBIQ_REQUIRE_SHARED();
+  MOBIQ_REQUIRE_SHARED_DATA("eval_sotu.txt");
   const Tokenizer tokenizer = load_fixture_a();
   const std::string text = join_documents(test::read_file(test::shared_data("eval_sotu.txt").string()));
   const auto start = std::chrono::steady_clock::now();

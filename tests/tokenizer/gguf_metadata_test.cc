@@ -93,7 +93,25 @@ TEST(GgufMetadata, EveryTruncationIsAnError) {
   }
 }
 
-TEST(GgufMetadata, RandomCorruptionNeverCrashes) {
+// Random byte changes: each result is a kCorruptFile / kUnsupported error with a message, or metadata
+// that stays inside the bytes it came from. A change to the magic is always caught. (This test used to
+// pass if a single corruption in 3000 was reported, whatever the others did.)
+void expect_error_or_bounded(const std::string& bad, const std::string& what) {
+  auto meta = gguf::parse_metadata(bad);
+  if (!meta.ok()) {
+    const ErrorCode code = meta.status().code();
+    EXPECT_TRUE(code == ErrorCode::kCorruptFile || code == ErrorCode::kUnsupported) << what << ": " << meta.status().to_string();
+    EXPECT_FALSE(meta.status().message().empty()) << what;
+    return;
+  }
+  EXPECT_TRUE(meta->version == 2 || meta->version == 3) << what;
+  EXPECT_LE(meta->kv_end_offset, bad.size()) << what;
+  size_t key_bytes = 0;
+  for (const auto& [key, value] : meta->entries) key_bytes += key.size() + 8;  // length prefix + key
+  EXPECT_LE(key_bytes, bad.size()) << what;
+}
+
+TEST(GgufMetadata, RandomCorruptionIsAnErrorOrStaysInBounds) {
   const std::string file = every_type_file();
   std::mt19937 rng(1234);
   int errors = 0;
@@ -101,9 +119,18 @@ TEST(GgufMetadata, RandomCorruptionNeverCrashes) {
     std::string bad = file;
     const int flips = 1 + static_cast<int>(rng() % 4);
     for (int f = 0; f < flips; ++f) bad[rng() % bad.size()] = static_cast<char>(rng());
+    expect_error_or_bounded(bad, "trial " + std::to_string(i));
     errors += !gguf::parse_metadata(bad).ok();
   }
-  EXPECT_GT(errors, 0);
+  // Most of this file is lengths, counts and type tags: most random changes break its structure.
+  EXPECT_GT(errors, 1000);
+  for (size_t at = 0; at < 4; ++at) {
+    std::string bad = file;
+    bad[at] = static_cast<char>(bad[at] ^ 0x20);
+    auto meta = gguf::parse_metadata(bad);
+    ASSERT_FALSE(meta.ok()) << "magic byte " << at;
+    EXPECT_EQ(meta.status().code(), ErrorCode::kCorruptFile) << meta.status().to_string();
+  }
 }
 
 TEST(GgufMetadata, RejectsBadHeaders) {
@@ -191,7 +218,7 @@ TEST(GgufMetadata, FileErrors) {
 // The real vocabulary file, truncated at many points and corrupted at random: always an error or a
 // tokenizer, never a crash.
 TEST(GgufMetadata, TruncatedAndCorruptedVocabularyFile) {
-  MOBIQ_REQUIRE_SHARED();
+  MOBIQ_REQUIRE_SHARED_DATA("tokenizer-vectors/ggml-vocab-llama-spm.gguf");
   const std::string file = test::read_file(test::shared_data("tokenizer-vectors/ggml-vocab-llama-spm.gguf").string());
   ASSERT_GT(file.size(), 100000u);
   const std::string path = (std::filesystem::temp_directory_path() /
@@ -209,8 +236,21 @@ TEST(GgufMetadata, TruncatedAndCorruptedVocabularyFile) {
     std::string bad = file;
     // Corrupt the header and early key/value section, where lengths and types live.
     for (int f = 0; f < 3; ++f) bad[rng() % 2048] = static_cast<char>(rng());
+    const std::string what = "trial " + std::to_string(i);
+    expect_error_or_bounded(bad, what);
     auto meta = gguf::parse_metadata(bad);
-    if (meta.ok()) (void)Tokenizer::from_gguf_metadata(*meta);
+    if (!meta.ok()) continue;
+    // Metadata that parsed still has to make a tokenizer or a clear error; a tokenizer it makes works.
+    auto tokenizer = Tokenizer::from_gguf_metadata(*meta);
+    if (!tokenizer.ok()) {
+      EXPECT_FALSE(tokenizer.status().message().empty()) << what;
+      EXPECT_NE(tokenizer.status().code(), ErrorCode::kInternal) << what << ": " << tokenizer.status().to_string();
+      continue;
+    }
+    EXPECT_GT(tokenizer->vocab_size(), 0) << what;
+    auto ids = tokenizer->encode("Hello world");
+    if (ids.ok())
+      for (int32_t id : *ids) EXPECT_LT(id, tokenizer->vocab_size()) << what;
   }
 }
 

@@ -50,7 +50,7 @@ std::vector<VectorCase> read_vectors(const std::string& gguf_path) {
 class LlamaCppVectors : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(LlamaCppVectors, EveryCaseMatches) {
-  MOBIQ_REQUIRE_SHARED();
+  MOBIQ_REQUIRE_SHARED_DATA("tokenizer-vectors/" + GetParam());
   const std::string path = test::shared_data("tokenizer-vectors/" + GetParam()).string();
   auto tokenizer = Tokenizer::from_gguf(path);
   ASSERT_TRUE(tokenizer.ok()) << tokenizer.status().to_string();
@@ -72,7 +72,7 @@ TEST_P(LlamaCppVectors, EveryCaseMatches) {
 
 // Decoding what was encoded gives the text back (llama.cpp's vocabularies round-trip every case).
 TEST_P(LlamaCppVectors, DecodeInvertsEncode) {
-  MOBIQ_REQUIRE_SHARED();
+  MOBIQ_REQUIRE_SHARED_DATA("tokenizer-vectors/" + GetParam());
   const std::string path = test::shared_data("tokenizer-vectors/" + GetParam()).string();
   auto tokenizer = Tokenizer::from_gguf(path);
   ASSERT_TRUE(tokenizer.ok()) << tokenizer.status().to_string();
@@ -105,7 +105,7 @@ namespace {
 // The 400 KB evaluation text through both GGUF vocabularies: decode inverts encode, and the time it
 // takes is printed (speed is measured, not asserted).
 TEST(GgufVocabularies, EvalTextRoundTrips) {
-  MOBIQ_REQUIRE_SHARED();
+  MOBIQ_REQUIRE_SHARED_DATA("eval_sotu.txt");
   const std::string text = test::read_file(test::shared_data("eval_sotu.txt").string());
   for (const char* name : {"ggml-vocab-llama-spm.gguf", "ggml-vocab-llama-bpe.gguf"}) {
     auto tokenizer = Tokenizer::from_gguf(test::shared_data(std::string("tokenizer-vectors/") + name).string());

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <string>
 
 #include "runtime/engine/session.h"
@@ -16,6 +17,7 @@
 #include "tools/mobiq/chat_template.h"
 #include "tools/mobiq/command.h"
 #include "tools/mobiq/common.h"
+#include "tools/mobiq/finite_number.h"
 #include "tools/mobiq/interactive_input.h"
 
 namespace mobiq::cli {
@@ -247,8 +249,10 @@ Command add_chat_command(CLI::App& root) {
   app->add_option("-c,--ctx-size", args->context_size, "context length in tokens (the whole conversation)")
       ->check(CLI::Range(8, 1 << 20))
       ->capture_default_str();
-  app->add_option("-n,--n-predict", args->n_predict, "most tokens per answer (-1: until the end of turn)")
-      ->check(CLI::Range(-1, 1 << 30))
+  // Any count is accepted: an answer also stops at a full context, with a note on stderr.
+  app->add_option("-n,--n-predict", args->n_predict,
+                  "most tokens per answer (-1: until the end of turn); a full context stops it first, with a note")
+      ->check(CLI::Range(-1, std::numeric_limits<int32_t>::max()))
       ->capture_default_str();
   add_budget_options(*app, args->budget);
   app->add_option("--template", args->template_name,
@@ -257,12 +261,13 @@ Command add_chat_command(CLI::App& root) {
       ->capture_default_str();
   app->add_option("--system", args->system, "system prompt");
   app->add_option("--temp", args->sampling.temperature, "temperature (0: greedy)")
+      ->check(FiniteNumber)
       ->check(CLI::Range(0.0, 100.0))
       ->capture_default_str();
   app->add_option("--top-k", args->sampling.top_k, "keep the k most likely tokens (0: all)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  app->add_option("--top-p", args->sampling.top_p, "nucleus mass")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  app->add_option("--top-p", args->sampling.top_p, "nucleus mass")->check(FiniteNumber)->check(CLI::Range(0.0, 1.0))->capture_default_str();
   app->add_option("--seed", args->sampling.seed, "sampling seed")->capture_default_str();
   return {app, [args] { return run_chat(*args); }};
 }

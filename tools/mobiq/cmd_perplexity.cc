@@ -15,6 +15,7 @@
 #include "runtime/engine/spend_controller.h"
 #include "tools/mobiq/command.h"
 #include "tools/mobiq/common.h"
+#include "tools/mobiq/finite_number.h"
 #include "tools/mobiq/svg_plot.h"
 
 namespace mobiq::cli {
@@ -92,15 +93,18 @@ Result<std::vector<Run>> plan_runs(const Model& model, const PerplexityArgs& arg
 }
 
 // A plot must not replace what it was measured from: the text, the model file, or the checkpoint
-// directory and the files in it.
+// directory and the files in it; and its directory must take it, known before minutes of evaluation.
 Status check_plot_paths(const PerplexityArgs& args) {
   std::vector<std::string> inputs{args.text_file, args.source.mbq_path};
   if (!args.source.hf_dir.empty()) {
     MOBIQ_ASSIGN_OR_RETURN(const std::vector<std::string> checkpoint, directory_and_entries(args.source.hf_dir));
     inputs.insert(inputs.end(), checkpoint.begin(), checkpoint.end());
   }
-  for (const std::string& plot : {args.plot, args.plot_divergence})
+  for (const std::string& plot : {args.plot, args.plot_divergence}) {
+    if (plot.empty()) continue;
     MOBIQ_RETURN_IF_ERROR(refuse_output_over_inputs(plot, inputs));
+    MOBIQ_RETURN_IF_ERROR(check_output_writable(plot));  // before the run, not after it
+  }
   return Status::Ok();
 }
 
@@ -174,9 +178,8 @@ int run_perplexity(const PerplexityArgs& args) {
     std::vector<PlotSeries> lines;
     for (const auto& [name, s] : by_routing)
       if (!s.points.empty()) lines.push_back(s);
-    std::ofstream out(path);
-    out << line_chart_svg(title, "bits per weight (measured, routers included)", y_label, lines, true);
-    return out ? Status::Ok() : io_error("cannot write " + path);
+    return write_file_replacing(path, line_chart_svg(title, "bits per weight (measured, routers included)", y_label,
+                                                     lines, true));
   };
   if (!args.plot.empty()) {
     const Status s = draw(args.plot, "perplexity of " + args.text_file, "perplexity", series);
@@ -210,6 +213,7 @@ Command add_perplexity_command(CLI::App& root) {
   auto* s = app->add_option("--slices", args->slices, "uniform slice counts, e.g. 1,2,3,4 (default: all)")->delimiter(',');
   auto* b = app->add_option("--bits", args->bits, "average budgets in bits per weight, e.g. 2,2.5,3,4")
                 ->delimiter(',')
+                ->check(FiniteNumber)
                 ->check(CLI::Range(2.0, 8.0));
   s->excludes(b);
   app->add_option("--routing", args->routing, "with --bits: routed, fixed, random, or a list to compare")

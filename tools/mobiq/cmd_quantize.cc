@@ -5,6 +5,7 @@
 
 #include "tools/mobiq/command.h"
 #include "tools/mobiq/common.h"
+#include "tools/mobiq/finite_number.h"
 #include "tools/quantizer/calibration/calibrator.h"
 #include "tools/quantizer/hf_converter.h"
 
@@ -66,6 +67,11 @@ Command add_quantize_command(CLI::App& root) {
   auto args = std::make_shared<QuantizeArgs>();
   CalibrateOptions& c = args->calibration;
   CLI::App* app = root.add_subcommand("quantize", "convert a Hugging Face checkpoint to a sliced .mbq file");
+  app->footer(
+      "The file is written as OUTPUT.partial-XXXXXX beside OUTPUT and renamed over it only when complete: an\n"
+      "existing OUTPUT is never altered by a failed or interrupted run, and Ctrl-C or SIGTERM removes the\n"
+      "partial file. Only SIGKILL (kill -9, the OOM killer) or a crash can leave a *.partial-XXXXXX file\n"
+      "behind; it is safe to delete.");
   app->add_option("--hf", args->hf_dir, "Hugging Face checkpoint directory")->required()->check(CLI::ExistingDirectory);
   app->add_option("-o,--output", args->output, "the .mbq file to write")->required();
   app->add_option("--dense", args->dense,
@@ -80,6 +86,7 @@ Command add_quantize_command(CLI::App& root) {
   app->add_option("--router-hidden", c.router_hidden, "router hidden width")->check(CLI::Range(1, 512))->capture_default_str()->needs(calib);
   app->add_option("--router-epochs", c.router_epochs, "router training epochs")->check(CLI::Range(1, 10000))->capture_default_str()->needs(calib);
   app->add_option("--token-weight", c.token_weight, "how much routers follow each token's own utility (0..1)")
+      ->check(FiniteNumber)
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str()
       ->needs(calib);
@@ -94,6 +101,7 @@ Command add_quantize_command(CLI::App& root) {
   app->add_option("-t,--threads", c.threads, "CPU threads (0: one per core)")->check(CLI::NonNegativeNumber);
   app->add_option("--reach-penalty", c.linear.reach_penalty,
                   "weight of high-precision fidelity in each slice's code choice (0: plain GPTQ)")
+      ->check(FiniteNumber)
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str()
       ->needs(calib);

@@ -1,5 +1,6 @@
 // mobiq run: generate a continuation of a prompt, streaming it to stdout; speed on stderr.
 #include <cstdio>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "runtime/engine/precision.h"
@@ -7,6 +8,7 @@
 #include "tools/mobiq/budget_options.h"
 #include "tools/mobiq/command.h"
 #include "tools/mobiq/common.h"
+#include "tools/mobiq/finite_number.h"
 
 namespace mobiq::cli {
 namespace {
@@ -67,6 +69,10 @@ int run_generate(RunArgs& args) {
   std::fputc('\n', stdout);
   if (!result.ok()) return report_error(result.status());
   if (!budget_error.ok()) return report_error(budget_error);
+  // A full context is a clean stop, not an error, but never a silent one: the user asked for more.
+  if (result->context_full)
+    std::fprintf(stderr, "mobiq: stopped after %lld generated tokens: the %d-token context is full (-c/--ctx-size)\n",
+                 static_cast<long long>(result->tokens), args.context_size);
   const SessionStats stats = (*session)->stats();
   if (args.json) {
     const nlohmann::json doc = {{"prompt_tokens", stats.prompt_tokens},
@@ -107,18 +113,20 @@ Command add_run_command(CLI::App& root) {
   auto* p = app->add_option("-p,--prompt", args->prompt, "prompt text");
   auto* f = app->add_option("-f,--file", args->prompt_file, "read the prompt from a file")->check(CLI::ExistingFile);
   p->excludes(f);
-  app->add_option("-n,--n-predict", args->n_predict, "tokens to generate (-1: until EOS or a full context)")
-      ->check(CLI::Range(-1, 1 << 30))
+  // Any count is accepted: generation also stops at a full context, with a note on stderr.
+  app->add_option("-n,--n-predict", args->n_predict,
+                  "most tokens to generate (-1: no limit); a full context (-c) stops it first, with a note on stderr")
+      ->check(CLI::Range(-1, std::numeric_limits<int32_t>::max()))
       ->capture_default_str();
   app->add_option("-c,--ctx-size", args->context_size, "context length in tokens")->check(CLI::Range(8, 1 << 20))->capture_default_str();
   auto* s = app->add_option("--slices", args->slices, "slice planes every linear reads (1..4)")->check(CLI::Range(1, 4));
-  auto* b = app->add_option("--bits", args->bits, "bits per weight: 2, 4, 6 or 8")->check(CLI::Range(2.0, 8.0));
+  auto* b = app->add_option("--bits", args->bits, "bits per weight: 2, 4, 6 or 8")->check(FiniteNumber)->check(CLI::Range(2.0, 8.0));
   s->excludes(b);
   CLI::Option* budget = add_budget_options(*app, args->budget);
   budget->excludes(s)->excludes(b);
-  app->add_option("--temp", args->sampling.temperature, "temperature (0: greedy)")->check(CLI::Range(0.0, 100.0))->capture_default_str();
+  app->add_option("--temp", args->sampling.temperature, "temperature (0: greedy)")->check(FiniteNumber)->check(CLI::Range(0.0, 100.0))->capture_default_str();
   app->add_option("--top-k", args->sampling.top_k, "keep the k most likely tokens (0: all)")->check(CLI::NonNegativeNumber)->capture_default_str();
-  app->add_option("--top-p", args->sampling.top_p, "nucleus mass")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  app->add_option("--top-p", args->sampling.top_p, "nucleus mass")->check(FiniteNumber)->check(CLI::Range(0.0, 1.0))->capture_default_str();
   app->add_option("--seed", args->sampling.seed, "sampling seed")->capture_default_str();
   app->add_flag("--json", args->json, "the closing statistics (speed, budget, spend, threshold offset) as one JSON line on stderr");
   return {app, [args] { return run_generate(*args); }};

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "runtime/core/interrupt_cleanup.h"
 #include "tools/mobiq/command.h"
 
 int main(int argc, char** argv) {
@@ -22,6 +23,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return root.exit(e);  // prints help (exit 0) or the parse error (non-zero)
   }
+  // Ctrl-C or SIGTERM during `quantize` or a plot removes the half-written temporary file.
+  mobiq::install_interrupt_cleanup();
   for (const auto& command : commands)
     if (command.app->parsed()) return command.run();
   std::fprintf(stderr, "mobiq: no command given (try --help)\n");

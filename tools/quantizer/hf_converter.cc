@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstring>
 #include <filesystem>
 #include <span>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "format/mbq_writer.h"
 #include "runtime/core/half.h"
 #include "runtime/core/output_path.h"
+#include "runtime/core/unaligned.h"
 #include "runtime/model/hf_checkpoint.h"
 #include "tools/quantizer/dense_q8.h"
 #include "tools/quantizer/nested_rtn.h"
@@ -38,16 +40,18 @@ const LinearWeights& linear_of(const LayerWeights& layer, fb::Projection project
 }
 
 // A dense tensor's elements as f32, into `dst` (resized; reused across calls to avoid reallocation).
+// Safetensors data may start at an odd offset of the mapped file: unaligned loads.
 void to_f32(const DenseTensor& t, std::vector<float>& dst) {
   const size_t n = static_cast<size_t>(t.rows * t.cols);
   dst.resize(n);
   if (t.dtype == DType::kF32) {
-    const auto* src = static_cast<const float*>(t.data);
-    std::copy(src, src + n, dst.begin());
+    std::memcpy(dst.data(), t.data, n * sizeof(float));
     return;
   }
-  const auto* src = static_cast<const uint16_t*>(t.data);
-  for (size_t i = 0; i < n; ++i) dst[i] = t.dtype == DType::kBF16 ? bf16_to_f32(src[i]) : f16_to_f32(src[i]);
+  for (size_t i = 0; i < n; ++i) {
+    const uint16_t h = load_unaligned<uint16_t>(t.data, static_cast<int64_t>(i));
+    dst[i] = t.dtype == DType::kBF16 ? bf16_to_f32(h) : f16_to_f32(h);
+  }
 }
 
 std::span<const uint8_t> bytes_of(const DenseTensor& t) {
@@ -104,6 +108,7 @@ Status convert_hf_to_mbq(const ConvertOptions& options) {
   // The output must not be the input directory or any file in it.
   MOBIQ_ASSIGN_OR_RETURN(const std::vector<std::string> protected_paths, directory_and_entries(options.input_dir));
   MOBIQ_RETURN_IF_ERROR(refuse_output_over_inputs(options.output_path, protected_paths));
+  MOBIQ_RETURN_IF_ERROR(check_output_writable(options.output_path));
   MOBIQ_ASSIGN_OR_RETURN(const HfCheckpoint checkpoint, HfCheckpoint::open(options.input_dir));
   MOBIQ_ASSIGN_OR_RETURN(const ModelWeights weights, checkpoint.weights());
   const ModelConfig& config = checkpoint.config();

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "backends/cpu/ops/slice_codes.h"
 #include "backends/cpu/ops/tensor_read.h"
 #include "backends/cpu/ops/vector_math.h"
 #include "format/slice_layout.h"
 #include "runtime/core/half.h"
+#include "runtime/core/unaligned.h"
 
 namespace mobiq::cpu {
 namespace {
@@ -20,20 +22,22 @@ constexpr int kRowsPerChunk = 32;
 
 template <DType kType>
 float dot_dense_row(const void* row, const float* x, int64_t n) {
-  if constexpr (kType == DType::kF32) {
-    return dot(static_cast<const float*>(row), x, n);
-  } else {
-    const uint16_t* w = static_cast<const uint16_t*>(row);
-    float acc[kLanes] = {};
-    auto widen = [](uint16_t h) { return kType == DType::kBF16 ? bf16_to_f32(h) : f16_to_f32(h); };
-    int64_t i = 0;
-    for (; i + kLanes <= n; i += kLanes)
-      for (int l = 0; l < kLanes; ++l) acc[l] += widen(w[i + l]) * x[i + l];
-    float s = 0.0f;
-    for (; i < n; ++i) s += widen(w[i]) * x[i];
-    for (int l = 0; l < kLanes; ++l) s += acc[l];
-    return s;
-  }
+  // `row` points into the mapped file, where safetensors data may sit at an odd offset: unaligned loads.
+  using Stored = std::conditional_t<kType == DType::kF32, float, uint16_t>;
+  auto widen = [row](int64_t i) -> float {
+    const Stored v = load_unaligned<Stored>(row, i);
+    if constexpr (kType == DType::kF32) return v;
+    else if constexpr (kType == DType::kBF16) return bf16_to_f32(v);
+    else return f16_to_f32(v);
+  };
+  float acc[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc[l] += widen(i + l) * x[i + l];
+  float s = 0.0f;
+  for (; i < n; ++i) s += widen(i) * x[i];
+  for (int l = 0; l < kLanes; ++l) s += acc[l];
+  return s;
 }
 
 template <DType kType>

@@ -13,6 +13,7 @@
 #include "runtime/core/half.h"
 #include "runtime/core/output_path.h"
 #include "runtime/core/text_file.h"
+#include "runtime/core/unaligned.h"
 #include "runtime/engine/perplexity.h"
 #include "runtime/engine/precision.h"
 #include "runtime/model/hf_checkpoint.h"
@@ -61,10 +62,13 @@ void report(const CalibrateOptions& o, const Clock& clock, const char* stage, in
 
 std::vector<float> to_f32(const DenseTensor& t) {
   std::vector<float> out(t.rows * t.cols);
-  const auto* h = static_cast<const uint16_t*>(t.data);
-  for (size_t i = 0; i < out.size(); ++i)
-    out[i] = t.dtype == DType::kF32 ? static_cast<const float*>(t.data)[i]
-             : t.dtype == DType::kBF16 ? bf16_to_f32(h[i]) : f16_to_f32(h[i]);
+  // Safetensors data may start at an odd offset of the mapped file: unaligned loads.
+  for (size_t i = 0; i < out.size(); ++i) {
+    const auto at = static_cast<int64_t>(i);
+    out[i] = t.dtype == DType::kF32    ? load_unaligned<float>(t.data, at)
+             : t.dtype == DType::kBF16 ? bf16_to_f32(load_unaligned<uint16_t>(t.data, at))
+                                       : f16_to_f32(load_unaligned<uint16_t>(t.data, at));
+  }
   return out;
 }
 
@@ -125,10 +129,11 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
   if (o.windows < 1 || o.window_tokens < 2) return invalid_argument("calibration needs at least one window of 2 tokens");
   if (o.router_hidden < 1) return invalid_argument("router hidden width must be positive");
   // Refused before minutes of calibration, not only when the file is written: the output must not be
-  // the calibration text, the checkpoint directory or a file in it.
+  // the calibration text, the checkpoint directory or a file in it, and its directory must take it.
   MOBIQ_RETURN_IF_ERROR(refuse_output_over_input(o.output_path, o.calib_path, "the calibration text"));
   MOBIQ_ASSIGN_OR_RETURN(const std::vector<std::string> checkpoint_paths, directory_and_entries(o.input_dir));
   MOBIQ_RETURN_IF_ERROR(refuse_output_over_inputs(o.output_path, checkpoint_paths));
+  MOBIQ_RETURN_IF_ERROR(check_output_writable(o.output_path));
   MOBIQ_ASSIGN_OR_RETURN(Model fp, Model::open_hf(o.input_dir));
   const ModelConfig& config = fp.config();
   MOBIQ_ASSIGN_OR_RETURN(std::string text, read_text_file(o.calib_path));
