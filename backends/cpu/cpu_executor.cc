@@ -6,6 +6,7 @@
 #include <shared_mutex>
 #include <string>
 
+#include "backends/forward_checks.h"
 #include "backends/cpu/cpu_loaded_model.h"
 #include "backends/cpu/ops/attention.h"
 #include "backends/cpu/ops/rms_norm.h"
@@ -86,41 +87,6 @@ Status CpuExecutor::set_plan(const SlicePlan& plan) {
   return Status::Ok();
 }
 
-Status CpuExecutor::validate(std::span<const int32_t> tokens, int32_t start_position,
-                             const ForwardOutput& output) const {
-  const int64_t n = static_cast<int64_t>(tokens.size());
-  if (n == 0) return invalid_argument("forward: no tokens");
-  if (n > options_.max_batch)
-    return invalid_argument("forward: " + std::to_string(n) + " tokens exceed the batch limit of " +
-                            std::to_string(options_.max_batch));
-  if (start_position < 0 || start_position > cached_)
-    return invalid_argument("forward: start position " + std::to_string(start_position) +
-                            " is not within the " + std::to_string(cached_) + " cached positions");
-  if (start_position + n > options_.context_size)
-    return out_of_range("forward: context full (" + std::to_string(start_position + n) + " > " +
-                        std::to_string(options_.context_size) + " positions)");
-  const size_t per_token = static_cast<size_t>(config_.n_layers) * kLinearGroups;
-  if (plan_.mode == SlicePlan::Mode::kExplicit && plan_.explicit_slices.size() != n * per_token)
-    return invalid_argument("forward: explicit plan has " + std::to_string(plan_.explicit_slices.size()) +
-                            " counts, needs " + std::to_string(n * per_token) + " for " + std::to_string(n) +
-                            " tokens");
-  switch (output.kind) {
-    case ForwardOutput::Kind::kNone: break;
-    case ForwardOutput::Kind::kLastLogits:
-    case ForwardOutput::Kind::kAllLogits:
-      if (output.logits == nullptr) return invalid_argument("forward: logits requested without a buffer");
-      break;
-    case ForwardOutput::Kind::kArgmax:
-      if (output.argmax == nullptr) return invalid_argument("forward: argmax requested without a destination");
-      break;
-  }
-  for (int32_t id : tokens)
-    if (id < 0 || id >= config_.vocab_size)
-      return out_of_range("forward: token id " + std::to_string(id) + " outside the vocabulary of " +
-                          std::to_string(config_.vocab_size));
-  return Status::Ok();
-}
-
 Status CpuExecutor::truncate(int32_t position) {
   if (position < 0) return invalid_argument("truncate: negative position");
   cached_ = std::min(cached_, position);
@@ -139,7 +105,7 @@ Status CpuExecutor::read_slice_counts(std::span<uint8_t> out) const {
 
 // The whole forward pass, top down: embed, layers, final norm, output head.
 Status CpuExecutor::forward(std::span<const int32_t> tokens, int32_t start_position, const ForwardOutput& output) {
-  MOBIQ_RETURN_IF_ERROR(validate(tokens, start_position, output));
+  MOBIQ_RETURN_IF_ERROR(validate_forward(tokens, start_position, cached_, options_, config_, plan_, output));
   const int64_t n = static_cast<int64_t>(tokens.size());
   const int64_t hidden = config_.hidden_size;
   start_ = start_position;

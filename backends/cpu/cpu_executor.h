@@ -40,7 +40,6 @@ class CpuExecutor final : public Executor {
   };
   static constexpr int kMaxGroupLinears = 3;  // q, k, v
 
-  Status validate(std::span<const int32_t> tokens, int32_t start_position, const ForwardOutput& output) const;
   Status attention_block(int layer, int64_t n);
   Status feed_forward_block(int layer, int64_t n);
   // Sets slices_[0, n): the slice count of each token for one group of linears (holding `planes`

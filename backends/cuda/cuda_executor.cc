@@ -6,6 +6,7 @@
 #include <shared_mutex>
 #include <string>
 
+#include "backends/forward_checks.h"
 #include "backends/cuda/cuda_loaded_model.h"
 #include "backends/cuda/cuda_status.h"
 #include "backends/cuda/ops/ops.h"
@@ -94,42 +95,9 @@ Status CudaExecutor::set_plan(const SlicePlan& plan) {
   return Status::Ok();
 }
 
-Status CudaExecutor::validate(std::span<const int32_t> tokens, int32_t start_position, const ForwardOutput& output) const {
-  const int64_t n = static_cast<int64_t>(tokens.size());
-  if (n == 0) return invalid_argument("forward: no tokens");
-  if (n > options_.max_batch)
-    return invalid_argument("forward: " + std::to_string(n) + " tokens exceed the batch limit of " +
-                            std::to_string(options_.max_batch));
-  if (start_position < 0 || start_position > cached_)
-    return invalid_argument("forward: start position " + std::to_string(start_position) +
-                            " is not within the " + std::to_string(cached_) + " cached positions");
-  if (start_position + n > options_.context_size)
-    return out_of_range("forward: context full (" + std::to_string(start_position + n) + " > " +
-                        std::to_string(options_.context_size) + " positions)");
-  const size_t per_token = static_cast<size_t>(config_.n_layers) * kLinearGroups;
-  if (plan_.mode == SlicePlan::Mode::kExplicit && plan_.explicit_slices.size() != n * per_token)
-    return invalid_argument("forward: explicit plan has " + std::to_string(plan_.explicit_slices.size()) +
-                            " counts, needs " + std::to_string(n * per_token) + " for " + std::to_string(n) + " tokens");
-  switch (output.kind) {
-    case ForwardOutput::Kind::kNone: break;
-    case ForwardOutput::Kind::kLastLogits:
-    case ForwardOutput::Kind::kAllLogits:
-      if (output.logits == nullptr) return invalid_argument("forward: logits requested without a buffer");
-      break;
-    case ForwardOutput::Kind::kArgmax:
-      if (output.argmax == nullptr) return invalid_argument("forward: argmax requested without a destination");
-      break;
-  }
-  for (int32_t id : tokens)
-    if (id < 0 || id >= config_.vocab_size)
-      return out_of_range("forward: token id " + std::to_string(id) + " outside the vocabulary of " +
-                          std::to_string(config_.vocab_size));
-  return Status::Ok();
-}
-
 Status CudaExecutor::forward(std::span<const int32_t> tokens, int32_t start_position, const ForwardOutput& output) {
   if (!sticky_.ok()) return sticky_;
-  MOBIQ_RETURN_IF_ERROR(validate(tokens, start_position, output));
+  MOBIQ_RETURN_IF_ERROR(validate_forward(tokens, start_position, cached_, options_, config_, plan_, output));
   MOBIQ_CUDA_RETURN_IF_ERROR(cudaSetDevice(loaded_->device()));
   std::shared_lock residency(loaded_->residency_mutex());  // held until the stream is idle
   Status s = enqueue_forward(tokens, start_position, output);

@@ -40,7 +40,6 @@ class CudaExecutor final : public Executor {
   };
   CudaExecutor(std::shared_ptr<const CudaLoadedModel> loaded, const ExecutorOptions& options);
   Status allocate();
-  Status validate(std::span<const int32_t> tokens, int32_t start_position, const ForwardOutput& output) const;
   Status enqueue_forward(std::span<const int32_t> tokens, int32_t start_position, const ForwardOutput& output);
   Status enqueue_layer(int layer, int n, int32_t start_position);
   Status enqueue_group(int layer, LinearGroup group, const float* x, int n, std::initializer_list<Output> outputs);

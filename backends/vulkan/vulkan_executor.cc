@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "backends/forward_checks.h"
 #include "backends/cpu/ops/rope.h"
 
 namespace mobiq::vulkan {
@@ -160,41 +161,6 @@ Status VulkanExecutor::set_plan(const SlicePlan& plan) {
   return Status::Ok();
 }
 
-Status VulkanExecutor::validate(std::span<const int32_t> tokens, int32_t start_position,
-                                const ForwardOutput& output) const {
-  const int64_t n = static_cast<int64_t>(tokens.size());
-  if (n == 0) return invalid_argument("forward: no tokens");
-  if (n > options_.max_batch)
-    return invalid_argument("forward: " + std::to_string(n) + " tokens exceed the batch limit of " +
-                            std::to_string(options_.max_batch));
-  if (start_position < 0 || start_position > cached_)
-    return invalid_argument("forward: start position " + std::to_string(start_position) +
-                            " is not within the " + std::to_string(cached_) + " cached positions");
-  if (start_position + n > options_.context_size)
-    return out_of_range("forward: context full (" + std::to_string(start_position + n) + " > " +
-                        std::to_string(options_.context_size) + " positions)");
-  const size_t per_token = static_cast<size_t>(config_.n_layers) * kLinearGroups;
-  if (plan_.mode == SlicePlan::Mode::kExplicit && plan_.explicit_slices.size() != n * per_token)
-    return invalid_argument("forward: explicit plan has " + std::to_string(plan_.explicit_slices.size()) +
-                            " counts, needs " + std::to_string(n * per_token) + " for " + std::to_string(n) +
-                            " tokens");
-  switch (output.kind) {
-    case ForwardOutput::Kind::kNone: break;
-    case ForwardOutput::Kind::kLastLogits:
-    case ForwardOutput::Kind::kAllLogits:
-      if (output.logits == nullptr) return invalid_argument("forward: logits requested without a buffer");
-      break;
-    case ForwardOutput::Kind::kArgmax:
-      if (output.argmax == nullptr) return invalid_argument("forward: argmax requested without a destination");
-      break;
-  }
-  for (int32_t id : tokens)
-    if (id < 0 || id >= config_.vocab_size)
-      return out_of_range("forward: token id " + std::to_string(id) + " outside the vocabulary of " +
-                          std::to_string(config_.vocab_size));
-  return Status::Ok();
-}
-
 void VulkanExecutor::write_inputs(std::span<const int32_t> tokens, int32_t start_position, uint32_t head_first) {
   uint32_t* io = reinterpret_cast<uint32_t*>(io_.mapped());
   const int64_t n = static_cast<int64_t>(tokens.size());
@@ -251,7 +217,7 @@ void VulkanExecutor::count_reads(int64_t n) {
 
 // The whole forward pass: write the inputs and the grid, submit the recorded step, read the outputs.
 Status VulkanExecutor::forward(std::span<const int32_t> tokens, int32_t start_position, const ForwardOutput& output) {
-  MOBIQ_RETURN_IF_ERROR(validate(tokens, start_position, output));
+  MOBIQ_RETURN_IF_ERROR(validate_forward(tokens, start_position, cached_, options_, config_, plan_, output));
   if (recorded_generation_ != loaded_->residency_generation()) MOBIQ_RETURN_IF_ERROR(bind_and_record());
   const uint32_t n = static_cast<uint32_t>(tokens.size());
   StepShape shape;

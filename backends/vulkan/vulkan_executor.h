@@ -35,7 +35,6 @@ class VulkanExecutor final : public Executor {
  private:
   VulkanExecutor(std::shared_ptr<const VulkanLoadedModel> loaded, const ExecutorOptions& options);
   Status init();
-  Status validate(std::span<const int32_t> tokens, int32_t start_position, const ForwardOutput& output) const;
   Status bind_and_record();
   // Writes the header, token ids, thresholds and (unless routed) every token's slice counts.
   void write_inputs(std::span<const int32_t> tokens, int32_t start_position, uint32_t head_first);
