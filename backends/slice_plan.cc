@@ -19,14 +19,14 @@ Status validate_plan(const SlicePlan& plan, const ModelConfig& config, bool has_
         return invalid_argument("slice plan: per-group plan has " + std::to_string(plan.group_slices.size()) +
                                 " counts, needs " + std::to_string(per_token));
       for (uint8_t k : plan.group_slices)
-        if (k < 1 || k > kMaxPlanes) return invalid_argument("slice plan: per-group slice count outside 1..4");
+        if (k < 1 || k > kMaxPlanes) return out_of_range("slice plan: per-group slice count outside 1..4");
       return Status::Ok();
     case SlicePlan::Mode::kExplicit:
       if (plan.explicit_slices.empty() || plan.explicit_slices.size() % per_token != 0)
         return invalid_argument("slice plan: explicit plan has " + std::to_string(plan.explicit_slices.size()) +
                                 " counts, not a whole number of tokens of " + std::to_string(per_token));
       for (uint8_t k : plan.explicit_slices)
-        if (k < 1 || k > kMaxPlanes) return invalid_argument("slice plan: explicit slice count outside 1..4");
+        if (k < 1 || k > kMaxPlanes) return out_of_range("slice plan: explicit slice count outside 1..4");
       return Status::Ok();
     case SlicePlan::Mode::kRouted:
       if (plan.thresholds.size() != per_token)

@@ -1,34 +1,28 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (tests/fuzz) with clang, ASan and UBSan in build/fuzz, makes their seed
-# corpora from the repository's files, and fuzzes each for SECONDS (default 60). A crash, leak or
-# timeout is saved under tests/fuzz/regressions/<target>/ (commit it, fix it: ctest replays it from
-# then on) and makes this script exit non-zero after every target had its turn.
+# Builds the libFuzzer targets (tests/fuzz) in the `sanitize` preset's build (clang, ASan and UBSan;
+# scripts/sanitize.sh builds the rest of it), makes their seed corpora from the repository's files,
+# and fuzzes each for SECONDS (default 60). A crash, leak or timeout is saved under
+# tests/fuzz/regressions/<target>/ (commit it, fix it: ctest replays it from then on) and makes this
+# script exit non-zero after every target had its turn.
 # Usage: [MOBIQ_EXE=path/to/mobiq] scripts/fuzz.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
-build=build/fuzz
-jobs=${MOBIQ_FUZZ_JOBS:-2}
-
-# -fsanitize=fuzzer-no-link: coverage in the libraries too; the targets link libFuzzer's main.
-# UBSan does not recover, so undefined behaviour stops the run like a crash.
-sanitize="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
-  -DCMAKE_CXX_COMPILER=clang++ -DMOBIQ_FUZZ=ON -DMOBIQ_BUILD_BENCHMARKS=OFF \
-  -DCMAKE_C_FLAGS="$sanitize" -DCMAKE_CXX_FLAGS="$sanitize" >/dev/null
+build=build/sanitize
+cmake --preset sanitize >/dev/null
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(mbq_open tokenizer_json gguf_metadata safetensors_header config_json budget_policy chat_template)
 fi
-# The tiny .mbq seed is made by `mobiq quantize`: MOBIQ_EXE names a mobiq already built (CI passes
-# the default preset's), else it is built here too (slow: the whole CLI under the sanitizers).
+# The tiny .mbq seed is made by `mobiq quantize`: MOBIQ_EXE names a mobiq to use, else the sanitize
+# build's (already there after scripts/sanitize.sh).
 mobiq=${MOBIQ_EXE:-}
 if [ -z "$mobiq" ]; then
-  cmake --build "$build" -j "$jobs" --target mobiq
+  cmake --build --preset sanitize --target mobiq
   mobiq="$build/tools/mobiq/mobiq"
 fi
-cmake --build "$build" -j "$jobs" --target "${targets[@]/#/fuzz_}"
+cmake --build --preset sanitize --target "${targets[@]/#/fuzz_}"
 
 seeds="$build/seeds"
 rm -rf "$seeds"

@@ -78,7 +78,7 @@ Status CpuLoadedModel::set_resident_planes(int planes) {
   if (model_.plane_regions()[0].empty())
     return unsupported("the model has no slice planes in a file mapping to keep or give back");
   if (planes < 1 || planes > model_.max_slices())
-    return invalid_argument("resident planes " + std::to_string(planes) + " is outside 1.." +
+    return out_of_range("resident planes " + std::to_string(planes) + " is outside 1.." +
                             std::to_string(model_.max_slices()));
   std::unique_lock lock(residency_mutex_);
   if (planes == resident_) return Status::Ok();

@@ -210,7 +210,7 @@ Result<std::unique_ptr<Executor>> CudaLoadedModel::create_executor(const Executo
 Status CudaLoadedModel::set_resident_planes(int planes) {
   if (!sliced()) return unsupported("the model has no slice planes");
   if (planes < 1 || planes > model_.max_slices())
-    return invalid_argument("resident planes " + std::to_string(planes) + " is outside 1.." +
+    return out_of_range("resident planes " + std::to_string(planes) + " is outside 1.." +
                             std::to_string(model_.max_slices()));
   std::unique_lock lock(residency_mutex_);
   for (int p = planes; p < resident_; ++p) planes_[p].reset();

@@ -184,7 +184,7 @@ Result<std::unique_ptr<Executor>> VulkanLoadedModel::create_executor(const Execu
 Status VulkanLoadedModel::set_resident_planes(int planes) {
   if (model_.max_slices() == 0) return unsupported("the model has no slice planes to keep or give back");
   if (planes < 1 || planes > model_.max_slices())
-    return invalid_argument("resident planes " + std::to_string(planes) + " is outside 1.." +
+    return out_of_range("resident planes " + std::to_string(planes) + " is outside 1.." +
                             std::to_string(model_.max_slices()));
   if (planes == resident_) return Status::Ok();
   for (int p = planes; p < kMaxPlanes; ++p) {

@@ -16,13 +16,18 @@
  *  - A model may be shared by any number of sessions on any threads; its functions (tokenize,
  *    detokenize, info, session creation) may be called concurrently. mobiq_model_close() must not
  *    race with another call on the same model handle (sessions already created are unaffected).
- *  - A session is used by one thread at a time. The one exception is mobiq_session_request_stop(),
- *    which any thread may call at any time, including while another thread is inside
- *    mobiq_session_generate() on that session, and even while another thread closes it. It takes a
- *    lock, so it is not async-signal-safe: from a signal handler, set a flag of your own and return
- *    non-zero from the token callback (or call request_stop from a normal thread).
+ *  - A session is used by one thread at a time, with two exceptions:
+ *    - mobiq_session_request_stop(): any thread, any time, including while another thread is inside
+ *      mobiq_session_generate() on that session, and even while another thread closes it. It takes a
+ *      lock, so it is not async-signal-safe: from a signal handler, set a flag of your own and return
+ *      non-zero from the token callback (or call request_stop from a normal thread).
+ *    - mobiq_session_set_budget_bits(): any thread, any time except concurrently with closing the
+ *      session (e.g. a battery or thermal monitor while another thread generates). The budget is
+ *      checked at once; if another thread is using the session, that thread applies it before its
+ *      next token (mobiq_session_get_stats() shows it from then on).
  *  - The token callback runs on the thread that called mobiq_session_generate(); it must not call
- *    functions of the same session other than mobiq_session_request_stop() and mobiq_session_get_stats().
+ *    functions of the same session other than mobiq_session_request_stop(),
+ *    mobiq_session_set_budget_bits() and mobiq_session_get_stats().
  *
  * Precision. A budget is the average number of bits per weight of the model's sliced linears, 2.0 to
  * 2 x (slice planes in the file), normally 8.0. It is either fixed (mobiq_session_set_budget_bits) or
@@ -140,8 +145,8 @@ MOBIQ_API mobiq_status mobiq_session_create(mobiq_model* model, const mobiq_sess
                                             mobiq_session** out_session);
 MOBIQ_API mobiq_status mobiq_session_close(mobiq_session* session);
 
-/* Fixed budget, 2.0 .. 2 x max_slices bits per weight (MOBIQ_OUT_OF_RANGE outside). Leaves the
- * automatic mode. */
+/* Fixed budget, 2.0 .. 2 x max_slices bits per weight (MOBIQ_OUT_OF_RANGE outside, MOBIQ_INVALID_ARGUMENT
+ * for NaN). Leaves the automatic mode. May be called from any thread (see Threads above). */
 MOBIQ_API mobiq_status mobiq_session_set_budget_bits(mobiq_session* session, double bits);
 
 typedef struct mobiq_auto_budget_options {

@@ -34,6 +34,14 @@ struct mobiq_session {
   std::optional<mobiq::Sampler> sampler;  // restarted from sampling.seed by a reset
   int32_t context_size = 0;
   std::atomic<bool> stop_requested{false};  // set by request_stop from any thread
+
+  // Held by the thread using the session: by generate for its whole call, by other calls briefly.
+  // Recursive because the token callback may call get_stats or set_budget_bits on that thread.
+  mutable std::recursive_mutex use;
+  // A fixed budget set from another thread while `use` was held; the holder applies it before its
+  // next token (or as it lets go of `use`). See runtime/capi/session_use.h.
+  std::mutex pending_mutex;
+  std::optional<double> pending_bits;
 };
 
 namespace mobiq::capi {

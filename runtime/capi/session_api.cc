@@ -6,6 +6,7 @@
 
 #include "backends/registry.h"
 #include "runtime/capi/handles.h"
+#include "runtime/capi/session_use.h"
 #include "runtime/core/text_file.h"
 
 using mobiq::ErrorCode;
@@ -15,12 +16,7 @@ using mobiq::capi::fail;
 using mobiq::capi::guarded;
 using mobiq::capi::close_live_handle;
 using mobiq::capi::LiveHandles;
-
-namespace {
-
-constexpr const char* kFixedByApplication = "set by the application";
-
-}  // namespace
+using mobiq::capi::SessionUse;
 
 extern "C" {
 
@@ -93,8 +89,13 @@ mobiq_status mobiq_session_set_budget_bits(mobiq_session* session, double bits) 
   constexpr const char* kFn = "mobiq_session_set_budget_bits";
   return guarded(kFn, [&] {
     if (mobiq_status s = check_handle(session, kFn, "session"); s != MOBIQ_OK) return s;
-    if (mobiq::Status s = session->budget->set_fixed(*session->session, bits, kFixedByApplication); !s.ok())
-      return fail(s);
+    if (mobiq::Status s = session->budget->check_fixed(bits); !s.ok()) return fail(s);
+    // Pending first, then try `use`: if another thread holds it, that thread applies the budget
+    // before its next token or as it lets go (runtime/capi/session_use.h).
+    mobiq::capi::leave_pending_budget(*session, bits);
+    if (!session->use.try_lock()) return MOBIQ_OK;
+    std::lock_guard lock(session->use, std::adopt_lock);
+    if (mobiq::Status s = mobiq::capi::apply_pending_budget(*session); !s.ok()) return fail(s);
     return MOBIQ_OK;
   });
 }
@@ -112,6 +113,8 @@ mobiq_status mobiq_session_set_budget_auto(mobiq_session* session, const mobiq_a
   constexpr const char* kFn = "mobiq_session_set_budget_auto";
   return guarded(kFn, [&] {
     if (mobiq_status s = check_handle(session, kFn, "session"); s != MOBIQ_OK) return s;
+    SessionUse use(*session);
+    if (mobiq::Status s = mobiq::capi::apply_pending_budget(*session); !s.ok()) return fail(s);
     mobiq_auto_budget_options opts;
     mobiq_auto_budget_options_init(&opts);
     if (options != nullptr) opts = *options;
@@ -134,6 +137,8 @@ mobiq_status mobiq_session_feed_tokens(mobiq_session* session, const int32_t* to
   constexpr const char* kFn = "mobiq_session_feed_tokens";
   return guarded(kFn, [&] {
     if (mobiq_status s = check_handle(session, kFn, "session"); s != MOBIQ_OK) return s;
+    SessionUse use(*session);
+    if (mobiq::Status s = mobiq::capi::apply_pending_budget(*session); !s.ok()) return fail(s);
     if (tokens == nullptr || count == 0) return fail(ErrorCode::kInvalidArgument, kFn, "no tokens");
     const int32_t vocab = session->model->config().vocab_size;
     for (size_t i = 0; i < count; ++i)
@@ -150,6 +155,8 @@ mobiq_status mobiq_session_feed_text(mobiq_session* session, const char* text, s
   constexpr const char* kFn = "mobiq_session_feed_text";
   return guarded(kFn, [&] {
     if (mobiq_status s = check_handle(session, kFn, "session"); s != MOBIQ_OK) return s;
+    SessionUse use(*session);
+    if (mobiq::Status s = mobiq::capi::apply_pending_budget(*session); !s.ok()) return fail(s);
     if (text == nullptr) return fail(ErrorCode::kInvalidArgument, kFn, "null text");
     mobiq::EncodeOptions options;
     options.add_bos = add_bos != 0;
@@ -166,6 +173,8 @@ mobiq_status mobiq_session_generate(mobiq_session* session, int32_t max_tokens, 
   constexpr const char* kFn = "mobiq_session_generate";
   return guarded(kFn, [&] {
     if (mobiq_status s = check_handle(session, kFn, "session"); s != MOBIQ_OK) return s;
+    SessionUse use(*session);
+    if (mobiq::Status s = mobiq::capi::apply_pending_budget(*session); !s.ok()) return fail(s);
     mobiq_generate_result result{0, MOBIQ_STOP_MAX_TOKENS};
     mobiq::Status budget_error;
     bool stopped = false;
@@ -186,6 +195,8 @@ mobiq_status mobiq_session_generate(mobiq_session* session, int32_t max_tokens, 
               return false;
             }
             budget_error = session->budget->after_token(*session->session);
+            // A budget set from another thread during this call: in force from the next token.
+            if (budget_error.ok()) budget_error = mobiq::capi::apply_pending_budget(*session);
             return budget_error.ok();
           });
       if (!generated.ok()) return fail(generated.status());
@@ -215,6 +226,8 @@ mobiq_status mobiq_session_reset(mobiq_session* session) {
   constexpr const char* kFn = "mobiq_session_reset";
   return guarded(kFn, [&] {
     if (mobiq_status s = check_handle(session, kFn, "session"); s != MOBIQ_OK) return s;
+    SessionUse use(*session);
+    if (mobiq::Status s = mobiq::capi::apply_pending_budget(*session); !s.ok()) return fail(s);
     session->session->reset();
     session->session->reset_stats();
     session->sampler.emplace(session->sampling);
@@ -228,6 +241,7 @@ mobiq_status mobiq_session_get_stats(const mobiq_session* session, mobiq_stats* 
   return guarded(kFn, [&] {
     if (mobiq_status s = check_handle(session, kFn, "session"); s != MOBIQ_OK) return s;
     if (mobiq_status s = check_out(out_stats, kFn, "out_stats"); s != MOBIQ_OK) return s;
+    std::lock_guard lock(session->use);  // not while a budget set from another thread is applied
     const mobiq::SessionStats stats = session->session->stats();
     mobiq_stats out{};
     out.bits_per_weight = stats.bits_per_weight;
@@ -254,6 +268,8 @@ mobiq_status mobiq_session_set_spend_mode(mobiq_session* session, mobiq_spend_mo
   constexpr const char* kFn = "mobiq_session_set_spend_mode";
   return guarded(kFn, [&] {
     if (mobiq_status s = check_handle(session, kFn, "session"); s != MOBIQ_OK) return s;
+    SessionUse use(*session);
+    if (mobiq::Status s = mobiq::capi::apply_pending_budget(*session); !s.ok()) return fail(s);
     switch (mode) {
       case MOBIQ_SPEND_AVERAGE: session->session->set_budget_mode(mobiq::BudgetMode::kAverage); break;
       case MOBIQ_SPEND_CAP: session->session->set_budget_mode(mobiq::BudgetMode::kCap); break;
@@ -269,6 +285,7 @@ mobiq_status mobiq_session_get_spend(const mobiq_session* session, mobiq_spend_s
   return guarded(kFn, [&] {
     if (mobiq_status s = check_handle(session, kFn, "session"); s != MOBIQ_OK) return s;
     if (mobiq_status s = check_out(out_spend, kFn, "out_spend"); s != MOBIQ_OK) return s;
+    std::lock_guard lock(session->use);  // not while a budget set from another thread is applied
     const mobiq::SessionStats stats = session->session->stats();
     mobiq_spend_stats out{};
     switch (stats.budget_mode) {

@@ -10,9 +10,13 @@ SessionBudget::SessionBudget(LoadedModel& loaded)
     : loaded_(loaded),
       reason_(loaded.model().max_slices() > 0 ? "every slice plane (the default)" : "unquantized model") {}
 
+Status SessionBudget::check_fixed(double bits) const {
+  return check_budget_bits(bits, loaded_.model().max_slices());
+}
+
 Status SessionBudget::set_fixed(Session& session, double bits, std::string reason) {
   const int max_slices = loaded_.model().max_slices();
-  MOBIQ_RETURN_IF_ERROR(check_budget_bits(bits, max_slices));
+  MOBIQ_RETURN_IF_ERROR(check_fixed(bits));
   if (!loaded_.model().plane_regions()[0].empty()) MOBIQ_RETURN_IF_ERROR(loaded_.set_resident_planes(max_slices));
   MOBIQ_RETURN_IF_ERROR(session.set_slice_cap(max_slices));
   MOBIQ_RETURN_IF_ERROR(session.set_budget_bits(bits));

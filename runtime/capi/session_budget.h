@@ -21,6 +21,8 @@ class SessionBudget {
   // budget may be anything). kOutOfRange outside 2 .. 2 x max_slices, kInvalidArgument for NaN,
   // kUnsupported for an unquantized model. Nothing changes on an error.
   Status set_fixed(Session& session, double bits, std::string reason);
+  // The checks of set_fixed that do not touch the session: safe from any thread.
+  Status check_fixed(double bits) const;
   // The automatic mode: probes now and applies the policy's budget. Nothing changes on an error.
   Status set_auto(Session& session, const AutoBudgetOptions& options);
   // Call after every generated token; the automatic mode probes every few tokens.

@@ -90,7 +90,7 @@ Status Session::set_budget_bits(double bits) {
 Status Session::set_slice_cap(int32_t slices) {
   if (model_.max_slices() == 0) return unsupported("an unquantized model has no slices to cap");
   if (slices < 1 || slices > model_.max_slices())
-    return invalid_argument("slice cap " + std::to_string(slices) + " outside 1.." + std::to_string(model_.max_slices()));
+    return out_of_range("slice cap " + std::to_string(slices) + " outside 1.." + std::to_string(model_.max_slices()));
   MOBIQ_RETURN_IF_ERROR(apply_plan(choice_, slices));
   slice_cap_ = slices;
   return Status::Ok();

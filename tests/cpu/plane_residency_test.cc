@@ -153,8 +153,8 @@ TEST_F(CpuPlaneResidency, KeepsThePlanesBelowTheCount) {
 TEST_F(CpuPlaneResidency, RejectsCountsOutsideTheModel) {
   auto residency = load_cpu(*model_);
   ASSERT_NE(residency, nullptr);
-  EXPECT_EQ(residency->set_resident_planes(0).code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(residency->set_resident_planes(5).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(residency->set_resident_planes(0).code(), ErrorCode::kOutOfRange);
+  EXPECT_EQ(residency->set_resident_planes(5).code(), ErrorCode::kOutOfRange);
   EXPECT_EQ(residency->resident_planes(), 4);
 }
 

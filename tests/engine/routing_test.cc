@@ -13,11 +13,10 @@
 #include "runtime/engine/budget_plan.h"
 #include "runtime/engine/perplexity.h"
 #include "runtime/engine/session.h"
-#include "runtime/model/hf_checkpoint.h"
 #include "runtime/model/model.h"
 #include "tests/support/cpu_executor.h"
 #include "tests/support/shared_data.h"
-#include "tools/quantizer/calibration/activation_collector.h"
+#include "tests/support/spend_fixture.h"
 #include "tools/quantizer/calibration/calibrator.h"
 
 namespace mobiq {
@@ -25,32 +24,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int32_t kWindow = 128, kWindows = 4;
-
+// The calibrated fixture-a that the spend-control tests read too (tests/support/spend_fixture.h),
+// made once per ctest run: 4 windows of 128 tokens, every token sampled, so the thresholds are set
+// on exactly these windows.
 class Routing : public ::testing::Test {
  protected:
+  static constexpr int32_t kWindow = 128, kWindows = 4;  // the fixture's calibration windows
+
   static void SetUpTestSuite() {
     if (!test::have_shared()) return;
-    path_ = fs::temp_directory_path() / ("mobiq-routing-" + std::to_string(::getpid()) + ".mbq");
-    CalibrateOptions o;
-    o.input_dir = test::fixture_a_dir().string();
-    o.calib_path = test::shared_data("calib.txt").string();
-    o.output_path = path_.string();
-    o.windows = kWindows;
-    o.window_tokens = kWindow;
-    o.samples_per_window = kWindow;  // every token: the thresholds are set on exactly these windows
-    o.sensitivity_windows = 1;
-    o.router_epochs = 10;
-    // Statistics for three layers at a time: two passes over the text, as a large model would take.
-    auto checkpoint = HfCheckpoint::open(o.input_dir);
-    ASSERT_TRUE(checkpoint.ok());
-    o.statistics_budget_bytes =
-        3 * ActivationCollector::bytes_per_layer(checkpoint->config(), int64_t{kWindows} * o.samples_per_window);
-    const Status s = calibrate_hf_to_mbq(o);
+    const Status s = test::make_spend_fixture();
     ASSERT_TRUE(s.ok()) << s.to_string();
-  }
-  static void TearDownTestSuite() {
-    if (!path_.empty()) fs::remove(path_);
+    path_ = test::spend_fixture_path();
   }
   void SetUp() override {
     MOBIQ_REQUIRE_SHARED();
@@ -150,7 +135,7 @@ TEST_F(Routing, SessionReportsTheBitsItUsedAndHonoursTheSliceCap) {
   EXPECT_DOUBLE_EQ((*session)->stats().bits_per_weight, 4.0);  // budget 8, two planes resident
   // Three equal feeds at about 3, exactly 8 and exactly 4 bits: the average is their mean.
   EXPECT_NEAR((*session)->stats().average_bits_per_weight, (at_three + 8.0 + 4.0) / 3.0, 1e-9);
-  EXPECT_EQ((*session)->set_slice_cap(5).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ((*session)->set_slice_cap(5).code(), ErrorCode::kOutOfRange);
   EXPECT_EQ((*session)->set_budget_bits(8.5).code(), ErrorCode::kOutOfRange);
 }
 

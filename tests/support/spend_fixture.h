@@ -1,4 +1,4 @@
-// A calibrated fixture-a for the spend-control tests, made once per ctest run: the
+// A calibrated fixture-a for the routing, spend-control and Vulkan tests, made once per ctest run: the
 // spend_fixture_calibrate test (FIXTURES_SETUP) writes it anew into the build directory and the tests
 // that read it require that fixture. Run alone, a test binary makes it itself when it is missing.
 #pragma once

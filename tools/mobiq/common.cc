@@ -55,7 +55,7 @@ Result<std::vector<int32_t>> resolve_slices(const Model& model, const std::vecto
     for (int k = 1; k <= max_slices; ++k) out.push_back(k);
   for (int32_t k : out)
     if (k < 1 || k > max_slices)
-      return invalid_argument("slice count " + std::to_string(k) + " outside 1.." + std::to_string(max_slices));
+      return out_of_range("slice count " + std::to_string(k) + " outside 1.." + std::to_string(max_slices));
   return out;
 }
 
