@@ -69,7 +69,10 @@ typedef enum mobiq_status {
   MOBIQ_OUT_OF_RANGE = 6,     /* a value past a limit: budget, full context, small output buffer */
   MOBIQ_OUT_OF_MEMORY = 7,    /* an allocation failed */
   MOBIQ_CANCELLED = 8,        /* the caller asked to stop */
-  MOBIQ_INTERNAL = 9          /* a broken invariant inside mobiq: a bug, reported */
+  MOBIQ_INTERNAL = 9,         /* a broken invariant inside mobiq: a bug, reported */
+  /* Not a value: makes every enum of this header int-sized, so any int a caller passes is a value
+   * of the type (and an unknown one gets an error, not undefined behaviour). */
+  MOBIQ_STATUS_MAX_ENUM = 0x7fffffff
 } mobiq_status;
 
 /* "invalid argument", "corrupt file", ...; a static string, never NULL. */
@@ -177,7 +180,8 @@ typedef enum mobiq_stop_reason {
   MOBIQ_STOP_EOS = 1,          /* the model produced end-of-sequence (not fed, not reported) */
   MOBIQ_STOP_CONTEXT_FULL = 2, /* the KV cache is full */
   MOBIQ_STOP_CALLBACK = 3,     /* the callback returned non-zero */
-  MOBIQ_STOP_REQUESTED = 4     /* mobiq_session_request_stop() */
+  MOBIQ_STOP_REQUESTED = 4,    /* mobiq_session_request_stop() */
+  MOBIQ_STOP_MAX_ENUM = 0x7fffffff
 } mobiq_stop_reason;
 
 typedef struct mobiq_generate_result {
@@ -199,7 +203,11 @@ MOBIQ_API mobiq_status mobiq_session_request_stop(mobiq_session* session);
 /* Forgets the sequence (the KV cache) and restarts the sampler from its seed; keeps the budget. */
 MOBIQ_API mobiq_status mobiq_session_reset(mobiq_session* session);
 
-typedef enum mobiq_budget_mode { MOBIQ_BUDGET_FIXED = 0, MOBIQ_BUDGET_AUTO = 1 } mobiq_budget_mode;
+typedef enum mobiq_budget_mode {
+  MOBIQ_BUDGET_FIXED = 0,
+  MOBIQ_BUDGET_AUTO = 1,
+  MOBIQ_BUDGET_MAX_ENUM = 0x7fffffff
+} mobiq_budget_mode;
 
 typedef struct mobiq_stats {
   double bits_per_weight;           /* code bits per sliced weight the last token read */
@@ -227,7 +235,8 @@ MOBIQ_API mobiq_status mobiq_session_get_stats(const mobiq_session* session, mob
 typedef enum mobiq_spend_mode {
   MOBIQ_SPEND_AVERAGE = 0, /* default: the mean since the budget was set converges to the budget */
   MOBIQ_SPEND_CAP = 1,     /* no window of 128 tokens reads more than the budget (hard limits) */
-  MOBIQ_SPEND_OPEN = 2     /* the calibrated thresholds, uncorrected (experiments) */
+  MOBIQ_SPEND_OPEN = 2,    /* the calibrated thresholds, uncorrected (experiments) */
+  MOBIQ_SPEND_MAX_ENUM = 0x7fffffff
 } mobiq_spend_mode;
 /* Restarts the control at the current budget. An automatic budget whose policy names a
  * "budget_mode" sets it when it starts. */

@@ -40,13 +40,13 @@ std::vector<int32_t> CApiThreads::generate_at(mobiq_model* model, double bits, c
 
 TEST_F(CApiThreads, TwoSessionsWithDifferentBudgetsMatchTheirSoloRuns) {
   mobiq_model* model = open_model();
-  const std::vector<int32_t> solo_a = generate_at(model, 3.0, "The president said", 24);
-  const std::vector<int32_t> solo_b = generate_at(model, 6.5, "It was a truth", 24);
-  ASSERT_EQ(solo_a.size(), 24u);
-  ASSERT_EQ(solo_b.size(), 24u);
+  const std::vector<int32_t> solo_a = generate_at(model, 3.0, "The president said", 12);
+  const std::vector<int32_t> solo_b = generate_at(model, 6.5, "It was a truth", 12);
+  ASSERT_EQ(solo_a.size(), 12u);
+  ASSERT_EQ(solo_b.size(), 12u);
   std::vector<int32_t> a, b;
-  std::thread ta([&] { a = generate_at(model, 3.0, "The president said", 24); });
-  std::thread tb([&] { b = generate_at(model, 6.5, "It was a truth", 24); });
+  std::thread ta([&] { a = generate_at(model, 3.0, "The president said", 12); });
+  std::thread tb([&] { b = generate_at(model, 6.5, "It was a truth", 12); });
   ta.join();
   tb.join();
   EXPECT_EQ(a, solo_a);
@@ -55,7 +55,7 @@ TEST_F(CApiThreads, TwoSessionsWithDifferentBudgetsMatchTheirSoloRuns) {
 }
 
 // Token k (1-based) at which the budget becomes kBudgets[k / kEvery] for the tokens after it.
-constexpr int kEvery = 6;
+constexpr int kEvery = 4;
 constexpr double kBudgets[] = {8.0, 2.0, 6.0, 4.0, 2.5};
 constexpr int kTokens = kEvery * 5;
 
@@ -144,7 +144,7 @@ int count_until_stopped(void* user, const char*, size_t, int32_t) {
 
 TEST_F(CApiThreads, StopFromAnotherThreadLeavesTheOtherSessionAlone) {
   mobiq_model* model = open_model();
-  const std::vector<int32_t> solo = generate_at(model, 4.0, "It was a truth", 24);
+  const std::vector<int32_t> solo = generate_at(model, 4.0, "It was a truth", 12);
 
   mobiq_session_options options = greedy_options();
   options.context_size = 1024;
@@ -157,7 +157,7 @@ TEST_F(CApiThreads, StopFromAnotherThreadLeavesTheOtherSessionAlone) {
   });
   mobiq_generate_result result{};
   std::vector<int32_t> other;
-  std::thread beside([&] { other = generate_at(model, 4.0, "It was a truth", 24); });
+  std::thread beside([&] { other = generate_at(model, 4.0, "It was a truth", 12); });
   EXPECT_EQ(mobiq_session_generate(stopped, 1000, count_until_stopped, &seen, &result), MOBIQ_OK);
   stopper.join();
   beside.join();

@@ -78,7 +78,9 @@ TEST(BudgetTrace, BatteryDrainingFrom100To5) {
   });
   for (size_t i = 1; i < steps.size(); ++i)
     ASSERT_LE(steps[i].decision.budget.bits, steps[i - 1].decision.budget.bits) << "token " << i;
-  for (const auto& [threshold, bits] : {std::pair{50.0, 6.0}, {30.0, 4.0}, {15.0, 2.5}}) {
+  // Plain variables, not structured bindings: clang before 16 cannot capture those in a lambda.
+  for (const auto& limit : {std::pair{50.0, 6.0}, {30.0, 4.0}, {15.0, 2.5}}) {
+    const double threshold = limit.first, bits = limit.second;
     const int64_t crossed = first_token(steps, [&](const DeviceState& s) { return *s.battery_percent < threshold; });
     expect_responds(steps, crossed, kDwell, [&](const Budget& b) { return b.bits <= bits; },
                     "battery below " + std::to_string(threshold));
@@ -125,7 +127,8 @@ TEST(BudgetTrace, TemperatureRampingUpAndBack) {
     ASSERT_LE(steps[i].decision.budget.bits, steps[i - 1].decision.budget.bits) << "heating, token " << i;
   for (size_t i = 651; i < steps.size(); ++i)
     ASSERT_GE(steps[i].decision.budget.bits, steps[i - 1].decision.budget.bits) << "cooling, token " << i;
-  for (const auto& [threshold, bits] : {std::pair{75.0, 6.0}, {85.0, 4.0}, {92.0, 2.0}}) {
+  for (const auto& limit : {std::pair{75.0, 6.0}, {85.0, 4.0}, {92.0, 2.0}}) {
+    const double threshold = limit.first, bits = limit.second;
     const int64_t crossed = first_token(steps, [&](const DeviceState& s) { return *s.temperature_c > threshold; });
     expect_responds(steps, crossed, kDwell, [&](const Budget& b) { return b.bits <= bits; },
                     "above " + std::to_string(threshold) + " C");
@@ -171,7 +174,9 @@ TEST(BudgetTrace, MemoryPressureRisingGivesPlanesBack) {
     ASSERT_LE(b.resident_planes, steps[i - 1].decision.budget.resident_planes) << "token " << i;
     ASSERT_LE(b.bits, 2.0 * b.resident_planes) << "token " << i;
   }
-  for (const auto& [threshold, planes] : {std::pair{0.15, 3}, {0.10, 2}, {0.05, 1}}) {
+  for (const auto& limit : {std::pair{0.15, 3}, {0.10, 2}, {0.05, 1}}) {
+    const double threshold = limit.first;
+    const int planes = limit.second;
     const int64_t crossed = first_token(steps, [&](const DeviceState& s) {
       return static_cast<double>(*s.available_bytes()) / static_cast<double>(*s.total_bytes()) < threshold;
     });

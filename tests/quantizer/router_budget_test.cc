@@ -128,7 +128,8 @@ TEST(BudgetPlanner, GroupOffsetsBecomePerRouterThresholdsThatMeetTheBudget) {
     EXPECT_NEAR(bits_with_thresholds(in, e.thresholds), e.budget_bits, 0.02) << e.budget_bits;
   }
   // A group whose utilities count more (higher offset) reads more slices at the same scores.
-  const MbqBudgetEntry& mid = plan_budgets(in)[8];  // 4.0 bits
+  const std::vector<MbqBudgetEntry> plans = plan_budgets(in);
+  const MbqBudgetEntry& mid = plans[8];  // 4.0 bits
   EXPECT_LT(mid.thresholds[2], mid.thresholds[0]);
 }
 

@@ -6,6 +6,9 @@
 
 #include "backends/cpu/kernels/kernels.h"
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #if defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>
 #ifndef HWCAP_ASIMDDP
@@ -25,12 +28,20 @@ extern const KernelSet kNeonDotprodKernels;
 
 namespace {
 
+#if defined(__x86_64__)
+// F16C from CPUID leaf 1 (ECX bit 29): clang's __builtin_cpu_supports does not know "f16c".
+bool has_f16c() {
+  unsigned eax, ebx, ecx, edx;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & (1u << 29)) != 0;
+}
+#endif
+
 std::vector<const KernelSet*> detect() {
   std::vector<const KernelSet*> sets;
 #if defined(__x86_64__)
   // libgcc's check includes the OS saving the YMM state (XGETBV).
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c())
     sets.push_back(&kAvx2Kernels);
 #endif
 #if defined(__aarch64__) && defined(__linux__)
