@@ -21,7 +21,8 @@ const std::string& VulkanBackend::device_name() const { return device_->info().n
 
 Status VulkanBackend::supports(const Model& model) const {
   const ModelConfig& c = model.config();
-  if (c.head_dim % 2 != 0) return unsupported("head_dim " + std::to_string(c.head_dim) + " is odd (rope needs pairs)");
+  if (c.head_dim % 4 != 0)
+    return unsupported("head_dim " + std::to_string(c.head_dim) + " is not a multiple of 4 (attention.comp reads 16 bytes)");
   if (c.head_dim > 256) return unsupported("head_dim " + std::to_string(c.head_dim) + " > 256 (attention.comp)");
   if (c.n_kv_heads <= 0 || c.n_heads % c.n_kv_heads != 0)
     return unsupported("attention heads (" + std::to_string(c.n_heads) + ") not a multiple of kv heads (" +

@@ -65,7 +65,7 @@ Status VulkanExecutor::init() {
   MOBIQ_ASSIGN_OR_RETURN(io_, Buffer::create(device, layout_.io_words * 4, MemoryKind::kHost));
   MOBIQ_ASSIGN_OR_RETURN(logits_, Buffer::create(device, layout_.logits_words * 4, MemoryKind::kHost));
   MOBIQ_ASSIGN_OR_RETURN(absent_plane_, Buffer::create(device, 16, MemoryKind::kDevice));
-  step_ = build_step(config_, placement, layout_, loaded_->pipelines().matmul_rows_per_workgroup());
+  step_ = build_step(config_, placement, layout_, loaded_->pipelines().options());
   MOBIQ_ASSIGN_OR_RETURN(grid_, Buffer::create(device, step_.size() * 3 * sizeof(uint32_t), MemoryKind::kHost));
 
   // The rope table: cos and sin of position * inv_freq, in f32 exactly as the CPU computes them.

@@ -51,8 +51,10 @@ double relative_error(const float* a, const float* b, size_t n, size_t width) {
   return worst;
 }
 
-// The I/O header as the executor writes it: counts at word 32, one count per token.
+// The I/O header as the executor writes it: n tokens from position `start`, their slice counts at
+// word 32, one count per token.
 void set_counts(OpBuffers& b, const std::vector<uint32_t>& counts, uint32_t start = 0) {
+  b.io[vulkan::kIoTokens] = static_cast<uint32_t>(counts.size());
   b.io[vulkan::kIoStart] = start;
   b.io[vulkan::kIoCounts] = 32;
   b.io[vulkan::kIoCountsStride] = 1;
@@ -60,15 +62,39 @@ void set_counts(OpBuffers& b, const std::vector<uint32_t>& counts, uint32_t star
   std::copy(counts.begin(), counts.end(), b.io.begin() + 32);
 }
 
-// Both matmul variants run on whatever device is present: 16 lanes per row (GPUs) and 1 (CPU drivers).
-class VulkanMatmul : public ::testing::TestWithParam<uint32_t> {};
+// A matmul pipeline under one work split: both variants the devices get (GPUs: 16 lanes per row;
+// CPU drivers: one lane, four rows per invocation), as GEMV and GEMM, and an odd split, all on
+// whatever device is present.
+struct MatmulCase {
+  const char* name;
+  vulkan::MatmulSplit split;
+  bool tiled;  // the GEMM pipeline (split.tile tokens per invocation)
+};
+const MatmulCase kMatmulCases[] = {
+    {"Gemv16Lanes", {16, 1, 1}, false}, {"Gemv1Lane4Rows", {1, 4, 1}, false},
+    {"Gemm16Lanes2Rows4Tokens", {16, 2, 4}, true}, {"Gemm1Lane4Rows8Tokens", {1, 4, 8}, true},
+    {"Gemm4Lanes3Rows3Tokens", {4, 3, 3}, true},
+};
+
+class VulkanMatmul : public ::testing::TestWithParam<MatmulCase> {
+ protected:
+  OpRunner runner(std::shared_ptr<vulkan::VulkanDevice> device) const {
+    vulkan::PipelineOptions options = vulkan::PipelineOptions::for_device(device->info());
+    (GetParam().tiled ? options.gemm : options.gemv) = GetParam().split;
+    return OpRunner(std::move(device), options);
+  }
+  vulkan::Shader shader(vulkan::Shader gemv, vulkan::Shader gemm) const { return GetParam().tiled ? gemm : gemv; }
+};
 
 TEST_P(VulkanMatmul, SlicedMatmulReadsEachTokensPlanesLikeTheCpu) {
   MOBIQ_VULKAN_DEVICE_OR_SKIP(device);
-  OpRunner runner(device, GetParam());
+  OpRunner run = runner(device);
+  const Shader sliced = shader(Shader::kMatmulSliced, Shader::kMatmulSlicedTiled);
   ThreadPool pool(1);
-  const std::vector<uint32_t> counts = {1, 4, 2, 3, 4};  // one slice count per token
-  for (auto [out, in] : {std::pair<int64_t, int64_t>{37, 200}, {5, 130}, {9, 1}, {66, 384}, {3, 7}}) {
+  // One slice count per token, mixed within every tile; widths off the 16-column word (the general
+  // path) and on it (the 16-byte path), rows off every workgroup's rows.
+  const std::vector<uint32_t> counts = {1, 4, 2, 3, 4, 4, 4, 1, 2, 2, 3};
+  for (auto [out, in] : {std::pair<int64_t, int64_t>{37, 200}, {5, 130}, {9, 1}, {66, 384}, {3, 7}, {41, 256}}) {
     const RandomSliced w(out, in, static_cast<uint32_t>(out * 1000 + in));
     OpBuffers b;
     uint32_t plane[kMaxPlanes];
@@ -79,9 +105,10 @@ TEST_P(VulkanMatmul, SlicedMatmulReadsEachTokensPlanesLikeTheCpu) {
     const std::vector<float> x = uniform(n * in, 7);
     const uint32_t xa = b.add_act(x), ya = b.add_act(std::vector<float>(n * out, 0.0f));
     set_counts(b, counts);
-    ASSERT_TRUE(runner.run(Shader::kMatmulSliced, {plane[0], plane[1], plane[2], plane[3], scales, zeros, uint32_t(in),
-                                                   uint32_t(out), xa, ya, 0},
-                           runner.matmul_groups(out), uint32_t(n), b).ok());
+    const auto [groups_x, groups_y] = run.matmul_grid(sliced, out, n);
+    ASSERT_TRUE(run.run(sliced, {plane[0], plane[1], plane[2], plane[3], scales, zeros, uint32_t(in), uint32_t(out), xa,
+                                 ya, 0},
+                        groups_x, groups_y, b).ok());
     LinearWeights linear;
     linear.sliced = w.view;
     cpu::MatmulWorkspace workspace(1, in);
@@ -96,33 +123,40 @@ TEST_P(VulkanMatmul, SlicedMatmulReadsEachTokensPlanesLikeTheCpu) {
 
 TEST_P(VulkanMatmul, DenseMatmulInEveryStoredType) {
   MOBIQ_VULKAN_DEVICE_OR_SKIP(device);
-  OpRunner runner(device, GetParam());
+  OpRunner run = runner(device);
+  const Shader dense = shader(Shader::kMatmulDense, Shader::kMatmulDenseTiled);
   ThreadPool pool(1);
-  const int64_t out = 23, in = 77, n = 3;
-  const std::vector<float> w32 = uniform(out * in, 3), x = uniform(n * in, 4);
-  std::vector<uint16_t> w16(out * in), wb16(out * in);
-  for (int64_t i = 0; i < out * in; ++i) {
-    w16[i] = f32_to_f16(w32[i]);
-    wb16[i] = f32_to_bf16(w32[i]);
-  }
-  for (DType dtype : {DType::kF32, DType::kF16, DType::kBF16}) {
-    const void* data = dtype == DType::kF32 ? static_cast<const void*>(w32.data())
-                       : dtype == DType::kF16 ? static_cast<const void*>(w16.data()) : wb16.data();
-    OpBuffers b;
-    const uint32_t wa = OpBuffers::append(b.weights, data, out * in * dtype_size(dtype));
-    const uint32_t xa = b.add_act(x);
-    b.logits.assign(n * out, 0.0f);
-    ASSERT_TRUE(runner.run(Shader::kMatmulDense, {wa, uint32_t(dtype), uint32_t(in), uint32_t(out), xa, 0, 1},
-                           runner.matmul_groups(out), uint32_t(n), b).ok());
-    const DenseTensor tensor{dtype, data, out, in};
-    cpu::MatmulWorkspace workspace(1, in);
-    std::vector<float> expected(n * out);
-    cpu::matmul_dense(tensor, x.data(), n, expected.data(), pool, workspace);
-    EXPECT_LE(relative_error(b.logits.data(), expected.data(), n * out, out), 1e-5) << "dtype " << int(dtype);
+  const int64_t n = 11;
+  // 77 wide: the general path; 96: the 16-byte path.
+  for (auto [out, in] : {std::pair<int64_t, int64_t>{23, 77}, {41, 96}}) {
+    const std::vector<float> w32 = uniform(out * in, 3), x = uniform(n * in, 4);
+    std::vector<uint16_t> w16(out * in), wb16(out * in);
+    for (int64_t i = 0; i < out * in; ++i) {
+      w16[i] = f32_to_f16(w32[i]);
+      wb16[i] = f32_to_bf16(w32[i]);
+    }
+    for (DType dtype : {DType::kF32, DType::kF16, DType::kBF16}) {
+      const void* data = dtype == DType::kF32 ? static_cast<const void*>(w32.data())
+                         : dtype == DType::kF16 ? static_cast<const void*>(w16.data()) : wb16.data();
+      OpBuffers b;
+      const uint32_t wa = OpBuffers::append(b.weights, data, out * in * dtype_size(dtype));
+      const uint32_t xa = b.add_act(x);
+      b.logits.assign(n * out, 0.0f);
+      b.io[vulkan::kIoTokens] = uint32_t(n);  // the head's rows: tokens - head_first
+      const auto [groups_x, groups_y] = run.matmul_grid(dense, out, n);
+      ASSERT_TRUE(run.run(dense, {wa, uint32_t(dtype), uint32_t(in), uint32_t(out), xa, 0, 1}, groups_x, groups_y, b).ok());
+      const DenseTensor tensor{dtype, data, out, in};
+      cpu::MatmulWorkspace workspace(1, in);
+      std::vector<float> expected(n * out);
+      cpu::matmul_dense(tensor, x.data(), n, expected.data(), pool, workspace);
+      EXPECT_LE(relative_error(b.logits.data(), expected.data(), n * out, out), 1e-5)
+          << out << "x" << in << ", dtype " << int(dtype);
+    }
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Lanes, VulkanMatmul, ::testing::Values(16u, 1u));
+INSTANTIATE_TEST_SUITE_P(Splits, VulkanMatmul, ::testing::ValuesIn(kMatmulCases),
+                         [](const ::testing::TestParamInfo<MatmulCase>& info) { return std::string(info.param.name); });
 
 TEST(VulkanOps, RmsNormAndEmbedding) {
   MOBIQ_VULKAN_DEVICE_OR_SKIP(device);
@@ -154,13 +188,16 @@ TEST(VulkanOps, RmsNormAndEmbedding) {
       ASSERT_EQ(e.act[ea + t * dim + i], f16_to_f32(table16[tokens[t] * dim + i])) << t << ", " << i;
 }
 
-TEST(VulkanOps, RopeThenAttentionOverManyChunksWithMultiQueryHeads) {
+// Head widths whose 4-wide quads split the workgroup's 64 invocations into 5, 12 and 1 phases.
+class VulkanAttention : public ::testing::TestWithParam<int32_t> {};
+
+TEST_P(VulkanAttention, RopeThenAttentionOverManyChunksWithMultiQueryHeads) {
   MOBIQ_VULKAN_DEVICE_OR_SKIP(device);
   OpRunner runner(device);
   ModelConfig c;
   c.n_heads = 4;
   c.n_kv_heads = 1;
-  c.head_dim = 48;
+  c.head_dim = GetParam();
   c.rope_theta = 500000.0f;
   c.rope_scaling = {RopeScalingType::kLlama3, 8.0f, 1.0f, 4.0f, 8192};
   const int64_t context = 150, n = 3, q_dim = c.q_dim(), kv_dim = c.kv_dim(), half = c.head_dim / 2;
@@ -207,6 +244,8 @@ TEST(VulkanOps, RopeThenAttentionOverManyChunksWithMultiQueryHeads) {
                  expected.data(), scores.data(), context, pool);
   EXPECT_LE(relative_error(b.act.data() + oa, expected.data(), n * q_dim, c.head_dim), 1e-4);
 }
+
+INSTANTIATE_TEST_SUITE_P(HeadDims, VulkanAttention, ::testing::Values(48, 20, 256));
 
 TEST(VulkanOps, RouterWritesTheCpuSliceCountsUnderTheCap) {
   MOBIQ_VULKAN_DEVICE_OR_SKIP(device);

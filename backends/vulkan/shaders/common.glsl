@@ -7,9 +7,13 @@
 #define WG 64
 layout(local_size_x = WG) in;
 
+// Some buffers are also declared as 16-byte vectors (Weights4, Activations4, KvCache4), read so where
+// a tensor's rows are 16-byte aligned: CPU drivers (lavapipe) pay per load instruction, GPUs get
+// wider loads.
 // Dense tensors (f32 / f16 / bf16 as stored), f16 scales and zeros of sliced linears, norms, router
 // weights and the rope table as f32.
 layout(std430, set = 0, binding = 0) readonly buffer Weights { uint weights[]; };
+layout(std430, set = 0, binding = 0) readonly buffer Weights4 { uvec4 weights4[]; };
 // Slice plane p of every sliced linear: binding 1 + p.
 layout(std430, set = 0, binding = 1) readonly buffer Plane0 { uint plane0[]; };
 layout(std430, set = 0, binding = 2) readonly buffer Plane1 { uint plane1[]; };
@@ -17,8 +21,10 @@ layout(std430, set = 0, binding = 3) readonly buffer Plane2 { uint plane2[]; };
 layout(std430, set = 0, binding = 4) readonly buffer Plane3 { uint plane3[]; };
 // Activations of up to max_batch tokens.
 layout(std430, set = 0, binding = 5) buffer Activations { float act[]; };
+layout(std430, set = 0, binding = 5) buffer Activations4 { vec4 act4[]; };
 // KV cache: [layers][2][context][kv_dim].
 layout(std430, set = 0, binding = 6) buffer KvCache { float kv[]; };
+layout(std430, set = 0, binding = 6) buffer KvCache4 { vec4 kv4[]; };
 // Host-visible: the header below, thresholds, tokens, per-token slice counts.
 layout(std430, set = 0, binding = 7) buffer Io { uint io[]; };
 // Host-visible: logits of the rows the output head computes.
