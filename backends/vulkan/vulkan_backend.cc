@@ -30,6 +30,12 @@ Status VulkanBackend::supports(const Model& model) const {
   if (static_cast<int>(model.weights().layers.size()) != c.n_layers)
     return internal_error("model has " + std::to_string(model.weights().layers.size()) + " layers, config says " +
                           std::to_string(c.n_layers));
+  // The shaders read f32, f16 and bf16 dense tensors; an 8-bit embedding or head (mobiq quantize
+  // --dense q8) would be read as garbage, so such a file runs on another backend.
+  const ModelWeights& w = model.weights();
+  for (const DenseTensor* t : {&w.token_embedding, &w.output})
+    if (t->dtype == DType::kQ8)
+      return unsupported("8-bit (q8) embedding or output head: not implemented by the Vulkan shaders yet");
   for (const LayerWeights& layer : model.weights().layers)
     for (const RouterWeights& router : layer.routers)
       if (router.hidden > 256) return unsupported("router hidden width " + std::to_string(router.hidden) + " > 256");

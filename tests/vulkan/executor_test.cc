@@ -139,5 +139,23 @@ TEST(VulkanRegistry, ListedWhereADeviceExistsButAutoNeverPicksACpuDriver) {
   EXPECT_FALSE(make_backend("vulkan:99", model).ok());
 }
 
+TEST(VulkanRegistry, AnEightBitHeadIsRefusedAndAutoRunsItOnTheCpu) {
+  MOBIQ_VULKAN_DEVICE_OR_SKIP(device);
+  const Model model = make_synthetic_model(SyntheticShape{}, 91);
+  ModelWeights weights = model.weights();
+  const int64_t rows = weights.output.rows, cols = weights.output.cols;
+  auto q8 = std::make_shared<std::vector<uint8_t>>(dense_bytes(DType::kQ8, rows, cols), 0);
+  weights.output = {DType::kQ8, q8->data(), rows, cols};
+  auto tokenizer = Tokenizer::from_hf_json(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}})", "");
+  ASSERT_TRUE(tokenizer.ok());
+  const Model q8_head(model.config(), weights, std::move(tokenizer).value(), q8, model.max_slices(), "");
+  auto vulkan = make_backend("vulkan:" + std::to_string(device->info().index), q8_head);
+  ASSERT_FALSE(vulkan.ok());
+  EXPECT_NE(vulkan.status().message().find("q8"), std::string::npos) << vulkan.status().to_string();
+  auto chosen = make_backend("auto", q8_head);
+  ASSERT_TRUE(chosen.ok()) << chosen.status().to_string();
+  EXPECT_STREQ((*chosen)->name(), "cpu");
+}
+
 }  // namespace
 }  // namespace mobiq::test
