@@ -8,7 +8,7 @@
 namespace mobiq::vulkan {
 
 struct SpirvModule {
-  const char* name;       // the .comp file's stem
+  const char* name;       // the .comp file's stem, _subgroup for the subgroup build
   const uint32_t* words;  // SPIR-V words
   size_t n_words;
 };
@@ -25,6 +25,10 @@ extern const SpirvModule k_rms_norm;
 extern const SpirvModule k_rope_store_kv;
 extern const SpirvModule k_router;
 extern const SpirvModule k_swiglu;
+// Built with MOBIQ_SUBGROUPS: workgroup reductions through subgroup operations.
+extern const SpirvModule k_attention_subgroup;
+extern const SpirvModule k_rms_norm_subgroup;
+extern const SpirvModule k_router_subgroup;
 }  // namespace spirv
 
 }  // namespace mobiq::vulkan

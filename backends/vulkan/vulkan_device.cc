@@ -76,13 +76,18 @@ int compute_family(VkPhysicalDevice physical) {
 }
 
 DeviceInfo describe(VkPhysicalDevice physical, int index) {
-  VkPhysicalDeviceProperties p;
-  vkGetPhysicalDeviceProperties(physical, &p);
+  VkPhysicalDeviceSubgroupProperties subgroups{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
+  VkPhysicalDeviceProperties2 p{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+  p.pNext = &subgroups;
+  vkGetPhysicalDeviceProperties2(physical, &p);
   DeviceInfo info;
   info.index = index;
-  info.name = p.deviceName;
-  info.type = p.deviceType;
+  info.name = p.properties.deviceName;
+  info.type = p.properties.deviceType;
   info.has_compute_queue = compute_family(physical) >= 0;
+  const VkSubgroupFeatureFlags needed = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+  info.features.subgroup_arithmetic = (subgroups.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) != 0 &&
+                                      (subgroups.supportedOperations & needed) == needed;
   return info;
 }
 

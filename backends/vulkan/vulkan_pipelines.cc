@@ -15,6 +15,16 @@ const SpirvModule* const kModules[kShaderCount] = {
     &spirv::k_rms_norm,      &spirv::k_rope_store_kv,  &spirv::k_router,         &spirv::k_swiglu,
 };
 
+// The MOBIQ_SUBGROUPS build of a shader, where it has one.
+const SpirvModule* subgroup_module(Shader shader) {
+  switch (shader) {
+    case Shader::kAttention: return &spirv::k_attention_subgroup;
+    case Shader::kRmsNorm: return &spirv::k_rms_norm_subgroup;
+    case Shader::kRouter: return &spirv::k_router_subgroup;
+    default: return nullptr;
+  }
+}
+
 Status check_split(const MatmulSplit& s, const char* what) {
   const bool lanes_ok = s.lanes >= 1 && s.lanes <= 64 && (s.lanes & (s.lanes - 1)) == 0;
   if (!lanes_ok || s.rows < 1 || s.rows > 8 || s.tile < 1 || s.tile > 16)
@@ -34,6 +44,7 @@ PipelineOptions PipelineOptions::for_device(const DeviceInfo& device) {
   } else {
     o.gemv = {16, 1, 1};
     o.gemm = {16, 2, 4};
+    o.subgroup_reductions = device.features.subgroup_arithmetic;
   }
   return o;
 }
@@ -47,6 +58,8 @@ Result<std::unique_ptr<Pipelines>> Pipelines::create(std::shared_ptr<VulkanDevic
   MOBIQ_RETURN_IF_ERROR(check_split(options.gemv, "GEMV"));
   MOBIQ_RETURN_IF_ERROR(check_split(options.gemm, "GEMM"));
   if (options.gemv.tile != 1) return invalid_argument("vulkan: the GEMV split computes one token per invocation");
+  if (options.subgroup_reductions && !device->info().features.subgroup_arithmetic)
+    return unsupported("vulkan: " + device->info().name + " has no subgroup arithmetic in compute shaders");
   std::unique_ptr<Pipelines> p(new Pipelines(std::move(device), options));
   const VkDevice vk = p->device_->device();
   VkDescriptorSetLayoutBinding bindings[kBindingCount];
@@ -69,11 +82,13 @@ Result<std::unique_ptr<Pipelines>> Pipelines::create(std::shared_ptr<VulkanDevic
                                                {1, offsetof(MatmulSplit, tile), sizeof(uint32_t)},
                                                {2, offsetof(MatmulSplit, rows), sizeof(uint32_t)}};
   for (int i = 0; i < kShaderCount; ++i) {
-    const MatmulSplit& split = p->split(static_cast<Shader>(i));
+    const Shader shader = static_cast<Shader>(i);
+    const MatmulSplit& split = p->split(shader);
     const VkSpecializationInfo specialization{3, entries, sizeof(MatmulSplit), &split};
+    const SpirvModule* spirv = options.subgroup_reductions && subgroup_module(shader) ? subgroup_module(shader) : kModules[i];
     VkShaderModuleCreateInfo module_info{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
-    module_info.codeSize = kModules[i]->n_words * 4;
-    module_info.pCode = kModules[i]->words;
+    module_info.codeSize = spirv->n_words * 4;
+    module_info.pCode = spirv->words;
     VkShaderModule module = VK_NULL_HANDLE;
     MOBIQ_VK(vkCreateShaderModule(vk, &module_info, nullptr, &module));
     VkComputePipelineCreateInfo info{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
@@ -85,7 +100,7 @@ Result<std::unique_ptr<Pipelines>> Pipelines::create(std::shared_ptr<VulkanDevic
     info.layout = p->layout_;
     const VkResult created = vkCreateComputePipelines(vk, VK_NULL_HANDLE, 1, &info, nullptr, &p->pipelines_[i]);
     vkDestroyShaderModule(vk, module, nullptr);
-    MOBIQ_RETURN_IF_ERROR(vk_status(created, kModules[i]->name));
+    MOBIQ_RETURN_IF_ERROR(vk_status(created, spirv->name));
   }
   return p;
 }

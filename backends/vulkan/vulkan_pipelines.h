@@ -39,11 +39,16 @@ struct MatmulSplit {
   uint32_t rows_per_workgroup() const { return 64 / lanes * rows; }
 };
 
+// The pipeline variants, chosen once per loaded model from the device's features.
 struct PipelineOptions {
   MatmulSplit gemv;  // kMatmulDense, kMatmulSliced (tile 1)
   MatmulSplit gemm;  // kMatmulDenseTiled, kMatmulSlicedTiled
-  // GPUs: 16 lanes per row (neighbouring lanes read neighbouring bytes). CPU drivers (lavapipe),
-  // which pay per load instruction and for every barrier: one lane, 4 rows per invocation.
+  // Workgroup sums and maxima (attention, RMSNorm, routers) through subgroup operations; needs
+  // DeviceFeatures::subgroup_arithmetic.
+  bool subgroup_reductions = false;
+  // GPUs: 16 lanes per row (neighbouring lanes read neighbouring bytes), subgroup reductions where
+  // the device has them. CPU drivers (lavapipe), which pay per load instruction and for every
+  // barrier: one lane, 4 rows per invocation; shared-memory reductions (subgroups measured no faster).
   static PipelineOptions for_device(const DeviceInfo& device);
 };
 

@@ -4,10 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 #include "backends/registry.h"
 #include "backends/vulkan/vulkan_executor.h"
+#include "backends/vulkan/vulkan_loaded_model.h"
 #include "tests/support/cpu_executor.h"
 #include "tests/support/synthetic_model.h"
 #include "tests/vulkan/vulkan_test_device.h"
@@ -118,6 +120,96 @@ TEST(VulkanExecutor, GreedyDecodingMatchesTheCpuTokenForToken) {
     }
   }
   EXPECT_EQ(produced[0], produced[1]);
+}
+
+// Every pipeline variant the backend chooses from (a device's features pick one at load) runs the
+// whole decoder like the CPU oracle, on whatever device is present: a 13-token prefill with every
+// token's logits, then three decode steps. Routed, the counts its routers write agree with the
+// CPU's (at least 90%, as in the conformance suite: a score on its threshold may go either way);
+// replaying the CPU's counts, the logits are the CPU's within 1e-4.
+struct Variant {
+  const char* name;
+  vulkan::PipelineOptions options;
+};
+
+std::vector<Variant> pipeline_variants(const vulkan::DeviceInfo& device) {
+  vulkan::DeviceInfo cpu = device, gpu = device;
+  cpu.type = VK_PHYSICAL_DEVICE_TYPE_CPU;
+  gpu.type = VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
+  std::vector<Variant> variants = {{"CPU driver's", vulkan::PipelineOptions::for_device(cpu)},
+                                   {"GPU's, shared-memory reductions", vulkan::PipelineOptions::for_device(gpu)}};
+  variants[1].options.subgroup_reductions = false;
+  if (device.features.subgroup_arithmetic) {
+    variants.push_back({"GPU's, subgroup reductions", vulkan::PipelineOptions::for_device(gpu)});
+    variants.back().options.subgroup_reductions = true;
+  } else {
+    std::printf("SKIPPED the subgroup variant: %s has no subgroup arithmetic\n", device.name.c_str());
+  }
+  return variants;
+}
+
+double worst_relative_error(const std::vector<float>& a, const std::vector<float>& b, int32_t width) {
+  double worst = 0.0;
+  for (size_t r = 0; r < a.size() / width; ++r) {
+    double diff = 0.0, norm = 0.0;
+    for (size_t i = r * width; i < (r + 1) * width; ++i) {
+      diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+      norm += double(b[i]) * b[i];
+    }
+    worst = std::max(worst, std::sqrt(diff / std::max(norm, 1e-30)));
+  }
+  return worst;
+}
+
+TEST(VulkanExecutor, EveryPipelineVariantMatchesTheCpu) {
+  MOBIQ_VULKAN_DEVICE_OR_SKIP(device);
+  const SyntheticShape shape;
+  const Model model = make_synthetic_model(shape, 101);
+  const std::vector<int32_t> prompt = {5, 17, 42, 8, 91, 33, 0, 64, 12, 77, 3, 50, 29}, steps = {11, 23, 6};
+  // Logits of the prompt's every token, then of each step, under `plan`; the counts of the prompt.
+  const auto run = [&](Executor& e, const SlicePlan& plan, std::vector<uint8_t>* counts) {
+    std::vector<float> logits((prompt.size() + steps.size()) * shape.vocab);
+    EXPECT_TRUE(forward_logits(e, prompt, 0, plan, true, logits.data()).ok());
+    if (counts != nullptr) {
+      EXPECT_TRUE(e.read_slice_counts(*counts).ok());
+    }
+    for (size_t t = 0; t < steps.size(); ++t) {
+      SlicePlan step = plan;
+      if (plan.mode == SlicePlan::Mode::kExplicit)
+        step.explicit_slices.assign(plan.explicit_slices.end() - shape.layers * kLinearGroups, plan.explicit_slices.end());
+      EXPECT_TRUE(forward_logits(e, std::span(&steps[t], 1), int32_t(prompt.size() + t), step, false,
+                                 logits.data() + (prompt.size() + t) * shape.vocab).ok());
+    }
+    return logits;
+  };
+  auto cpu = cpu_executor(model, 32, 32, /*record_slices=*/true, "cpu:reference");
+  ASSERT_TRUE(cpu);
+  SlicePlan routed;
+  routed.mode = SlicePlan::Mode::kRouted;
+  routed.thresholds.assign(shape.layers * kLinearGroups, 0.0f);
+  std::vector<uint8_t> counts(prompt.size() * shape.layers * kLinearGroups);
+  (void)run(*cpu, routed, &counts);
+  SlicePlan replay;  // the prompt's counts; each step reuses the last token's
+  replay.mode = SlicePlan::Mode::kExplicit;
+  replay.explicit_slices = counts;
+  ASSERT_TRUE(cpu->truncate(0).ok());
+  const std::vector<float> expected = run(*cpu, replay, nullptr);
+  for (const Variant& variant : pipeline_variants(device->info())) {
+    auto loaded = vulkan::VulkanLoadedModel::load(model, device, variant.options);
+    ASSERT_TRUE(loaded.ok()) << variant.name << ": " << loaded.status().to_string();
+    ExecutorOptions options;
+    options.context_size = options.max_batch = 32;
+    options.record_slices = true;
+    auto executor = (*loaded)->create_executor(options);
+    ASSERT_TRUE(executor.ok()) << variant.name << ": " << executor.status().to_string();
+    std::vector<uint8_t> own(counts.size());
+    (void)run(**executor, routed, &own);
+    size_t same = 0;
+    for (size_t i = 0; i < counts.size(); ++i) same += own[i] == counts[i];
+    EXPECT_GE(static_cast<double>(same) / counts.size(), 0.9) << variant.name;
+    ASSERT_TRUE((*executor)->truncate(0).ok());
+    EXPECT_LE(worst_relative_error(run(**executor, replay, nullptr), expected, shape.vocab), 1e-4) << variant.name;
+  }
 }
 
 TEST(VulkanRegistry, ListedWhereADeviceExistsButAutoNeverPicksACpuDriver) {

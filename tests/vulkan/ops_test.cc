@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <random>
+#include <string>
+#include <tuple>
 
 #include "backends/cpu/ops/attention.h"
 #include "backends/cpu/ops/matmul.h"
@@ -158,9 +160,22 @@ TEST_P(VulkanMatmul, DenseMatmulInEveryStoredType) {
 INSTANTIATE_TEST_SUITE_P(Splits, VulkanMatmul, ::testing::ValuesIn(kMatmulCases),
                          [](const ::testing::TestParamInfo<MatmulCase>& info) { return std::string(info.param.name); });
 
-TEST(VulkanOps, RmsNormAndEmbedding) {
+// The shaders that reduce over a workgroup (RMSNorm, attention, routers) in both variants: shared
+// memory, and subgroup operations where the device has them (lavapipe does).
+#define MOBIQ_REDUCTION_RUNNER(runner, device, subgroups)                                            \
+  if ((subgroups) && !(device)->info().features.subgroup_arithmetic)                                \
+    GTEST_SKIP() << "SKIPPED: " << (device)->info().name << " has no subgroup arithmetic";           \
+  vulkan::PipelineOptions runner##_options = vulkan::PipelineOptions::for_device((device)->info()); \
+  runner##_options.subgroup_reductions = (subgroups);                                               \
+  OpRunner runner(device, runner##_options)
+
+std::string reduction_name(bool subgroups) { return subgroups ? "Subgroups" : "SharedMemory"; }
+
+class VulkanReduction : public ::testing::TestWithParam<bool> {};
+
+TEST_P(VulkanReduction, RmsNormAndEmbedding) {
   MOBIQ_VULKAN_DEVICE_OR_SKIP(device);
-  OpRunner runner(device);
+  MOBIQ_REDUCTION_RUNNER(runner, device, GetParam());
   const int64_t dim = 200, n = 3, vocab = 11;
   OpBuffers b;
   const std::vector<float> weight = uniform(dim, 5, 0.8f, 1.2f), x = uniform(n * dim, 6, -3.0f, 3.0f);
@@ -188,16 +203,17 @@ TEST(VulkanOps, RmsNormAndEmbedding) {
       ASSERT_EQ(e.act[ea + t * dim + i], f16_to_f32(table16[tokens[t] * dim + i])) << t << ", " << i;
 }
 
-// Head widths whose 4-wide quads split the workgroup's 64 invocations into 5, 12 and 1 phases.
-class VulkanAttention : public ::testing::TestWithParam<int32_t> {};
+// Head widths whose 4-wide quads split the workgroup's 64 invocations into 5, 12 and 1 phases, under
+// both reduction variants.
+class VulkanAttention : public ::testing::TestWithParam<std::tuple<int32_t, bool>> {};
 
 TEST_P(VulkanAttention, RopeThenAttentionOverManyChunksWithMultiQueryHeads) {
   MOBIQ_VULKAN_DEVICE_OR_SKIP(device);
-  OpRunner runner(device);
+  MOBIQ_REDUCTION_RUNNER(runner, device, std::get<1>(GetParam()));
   ModelConfig c;
   c.n_heads = 4;
   c.n_kv_heads = 1;
-  c.head_dim = GetParam();
+  c.head_dim = std::get<0>(GetParam());
   c.rope_theta = 500000.0f;
   c.rope_scaling = {RopeScalingType::kLlama3, 8.0f, 1.0f, 4.0f, 8192};
   const int64_t context = 150, n = 3, q_dim = c.q_dim(), kv_dim = c.kv_dim(), half = c.head_dim / 2;
@@ -245,11 +261,15 @@ TEST_P(VulkanAttention, RopeThenAttentionOverManyChunksWithMultiQueryHeads) {
   EXPECT_LE(relative_error(b.act.data() + oa, expected.data(), n * q_dim, c.head_dim), 1e-4);
 }
 
-INSTANTIATE_TEST_SUITE_P(HeadDims, VulkanAttention, ::testing::Values(48, 20, 256));
+INSTANTIATE_TEST_SUITE_P(HeadDims, VulkanAttention, ::testing::Combine(::testing::Values(48, 20, 256), ::testing::Bool()),
+                         [](const ::testing::TestParamInfo<std::tuple<int32_t, bool>>& info) {
+                           return "HeadDim" + std::to_string(std::get<0>(info.param)) +
+                                  reduction_name(std::get<1>(info.param));
+                         });
 
-TEST(VulkanOps, RouterWritesTheCpuSliceCountsUnderTheCap) {
+TEST_P(VulkanReduction, RouterWritesTheCpuSliceCountsUnderTheCap) {
   MOBIQ_VULKAN_DEVICE_OR_SKIP(device);
-  OpRunner runner(device);
+  MOBIQ_REDUCTION_RUNNER(runner, device, GetParam());
   const int32_t in = 130, hidden = 5, n = 40;
   const std::vector<float> w1 = uniform(hidden * in, 14, -0.3f, 0.3f), b1 = uniform(hidden, 15, -0.1f, 0.1f);
   const std::vector<float> w2 = uniform(kResidualPlanes * (hidden + 1), 16), b2 = uniform(kResidualPlanes, 17, -0.5f, 0.5f);
@@ -285,6 +305,9 @@ TEST(VulkanOps, RouterWritesTheCpuSliceCountsUnderTheCap) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Variants, VulkanReduction, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) { return reduction_name(info.param); });
 
 TEST(VulkanOps, SwigluAddAndArgmax) {
   MOBIQ_VULKAN_DEVICE_OR_SKIP(device);

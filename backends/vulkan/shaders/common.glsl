@@ -1,8 +1,13 @@
 // Shared by every shader of the Vulkan backend: the one descriptor set layout (every pipeline binds
 // the same buffers; each dispatch finds its tensors through word offsets in push constants) and the
 // header of the host-written I/O buffer. Workgroups are 64 invocations and reduce through shared
-// memory, so nothing assumes a subgroup size.
+// memory, or, built with MOBIQ_SUBGROUPS for devices that have them, through subgroup operations
+// first; nothing assumes a subgroup size.
 #extension GL_GOOGLE_include_directive : require
+#ifdef MOBIQ_SUBGROUPS
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
 
 #define WG 64
 layout(local_size_x = WG) in;
@@ -59,6 +64,44 @@ float f32_weight(uint word) { return uintBitsToFloat(weights[word]); }
 
 shared float reduce_scratch[WG];
 
+#ifdef MOBIQ_SUBGROUPS
+// Each subgroup reduces its values, then subgroup 0 the subgroups' results: any subgroup size, any
+// number of subgroups. Every invocation gets the result. Contains barriers: call from uniform
+// control flow.
+float workgroup_sum(float v) {
+  const float part = subgroupAdd(v);
+  barrier();
+  if (subgroupElect()) reduce_scratch[gl_SubgroupID] = part;
+  barrier();
+  if (gl_SubgroupID == 0u) {
+    float x = 0.0;
+    for (uint i = gl_SubgroupInvocationID; i < gl_NumSubgroups; i += gl_SubgroupSize) x += reduce_scratch[i];
+    x = subgroupAdd(x);
+    if (subgroupElect()) reduce_scratch[WG - 1] = x;
+  }
+  barrier();
+  const float total = reduce_scratch[WG - 1];
+  barrier();
+  return total;
+}
+
+float workgroup_max(float v) {
+  const float part = subgroupMax(v);
+  barrier();
+  if (subgroupElect()) reduce_scratch[gl_SubgroupID] = part;
+  barrier();
+  if (gl_SubgroupID == 0u) {
+    float x = -1.0 / 0.0;
+    for (uint i = gl_SubgroupInvocationID; i < gl_NumSubgroups; i += gl_SubgroupSize) x = max(x, reduce_scratch[i]);
+    x = subgroupMax(x);
+    if (subgroupElect()) reduce_scratch[WG - 1] = x;
+  }
+  barrier();
+  const float m = reduce_scratch[WG - 1];
+  barrier();
+  return m;
+}
+#else
 // Sum of v over the workgroup; every invocation gets the total. Contains barriers: call from
 // uniform control flow.
 float workgroup_sum(float v) {
@@ -88,3 +131,4 @@ float workgroup_max(float v) {
   barrier();
   return m;
 }
+#endif
