@@ -18,6 +18,7 @@ namespace mobiq::vulkan {
 // What a device offers that pipeline variants use (vulkan_pipelines.h chooses them).
 struct DeviceFeatures {
   bool subgroup_arithmetic = false;  // subgroupAdd / subgroupMax in compute shaders
+  bool storage_16bit = false;        // 16-bit values in storage buffers (enabled where present)
 };
 
 // A physical device as `mobiq devices` and device selection see it.

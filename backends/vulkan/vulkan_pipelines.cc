@@ -15,13 +15,16 @@ const SpirvModule* const kModules[kShaderCount] = {
     &spirv::k_rms_norm,      &spirv::k_rope_store_kv,  &spirv::k_router,         &spirv::k_swiglu,
 };
 
-// The MOBIQ_SUBGROUPS build of a shader, where it has one.
-const SpirvModule* subgroup_module(Shader shader) {
+// The build of `shader` for the variants in `o` (the plain one where it has no such variant).
+const SpirvModule* module_for(Shader shader, const PipelineOptions& o) {
   switch (shader) {
-    case Shader::kAttention: return &spirv::k_attention_subgroup;
-    case Shader::kRmsNorm: return &spirv::k_rms_norm_subgroup;
-    case Shader::kRouter: return &spirv::k_router_subgroup;
-    default: return nullptr;
+    case Shader::kAttention:
+      if (o.kv_f16) return o.subgroup_reductions ? &spirv::k_attention_subgroup_kv16 : &spirv::k_attention_kv16;
+      return o.subgroup_reductions ? &spirv::k_attention_subgroup : &spirv::k_attention;
+    case Shader::kRmsNorm: return o.subgroup_reductions ? &spirv::k_rms_norm_subgroup : &spirv::k_rms_norm;
+    case Shader::kRouter: return o.subgroup_reductions ? &spirv::k_router_subgroup : &spirv::k_router;
+    case Shader::kRopeStoreKv: return o.kv_f16 ? &spirv::k_rope_store_kv_kv16 : &spirv::k_rope_store_kv;
+    default: return kModules[static_cast<int>(shader)];
   }
 }
 
@@ -45,6 +48,7 @@ PipelineOptions PipelineOptions::for_device(const DeviceInfo& device) {
     o.gemv = {16, 1, 1};
     o.gemm = {16, 2, 4};
     o.subgroup_reductions = device.features.subgroup_arithmetic;
+    o.kv_f16 = device.features.storage_16bit;
   }
   return o;
 }
@@ -60,6 +64,8 @@ Result<std::unique_ptr<Pipelines>> Pipelines::create(std::shared_ptr<VulkanDevic
   if (options.gemv.tile != 1) return invalid_argument("vulkan: the GEMV split computes one token per invocation");
   if (options.subgroup_reductions && !device->info().features.subgroup_arithmetic)
     return unsupported("vulkan: " + device->info().name + " has no subgroup arithmetic in compute shaders");
+  if (options.kv_f16 && !device->info().features.storage_16bit)
+    return unsupported("vulkan: " + device->info().name + " has no 16-bit storage for an f16 KV cache");
   std::unique_ptr<Pipelines> p(new Pipelines(std::move(device), options));
   const VkDevice vk = p->device_->device();
   VkDescriptorSetLayoutBinding bindings[kBindingCount];
@@ -85,7 +91,7 @@ Result<std::unique_ptr<Pipelines>> Pipelines::create(std::shared_ptr<VulkanDevic
     const Shader shader = static_cast<Shader>(i);
     const MatmulSplit& split = p->split(shader);
     const VkSpecializationInfo specialization{3, entries, sizeof(MatmulSplit), &split};
-    const SpirvModule* spirv = options.subgroup_reductions && subgroup_module(shader) ? subgroup_module(shader) : kModules[i];
+    const SpirvModule* spirv = module_for(shader, options);
     VkShaderModuleCreateInfo module_info{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
     module_info.codeSize = spirv->n_words * 4;
     module_info.pCode = spirv->words;

@@ -46,10 +46,15 @@ struct PipelineOptions {
   // Workgroup sums and maxima (attention, RMSNorm, routers) through subgroup operations; needs
   // DeviceFeatures::subgroup_arithmetic.
   bool subgroup_reductions = false;
-  // GPUs: 16 lanes per row (neighbouring lanes read neighbouring bytes), subgroup reductions where
-  // the device has them. CPU drivers (lavapipe), which pay per load instruction and for every
-  // barrier: one lane, 4 rows per invocation; shared-memory reductions (subgroups measured no faster).
+  // The KV cache in f16 (half the memory and the attention's reads; keys and values rounded to f16);
+  // needs DeviceFeatures::storage_16bit.
+  bool kv_f16 = false;
+  // GPUs: 16 lanes per row (neighbouring lanes read neighbouring bytes), subgroup reductions and an
+  // f16 KV cache where the device has them. CPU drivers (lavapipe), which pay per load instruction
+  // and for every barrier: one lane, 4 rows per invocation, shared-memory reductions and an f32
+  // cache (neither variant measured faster there), so results stay those of f32 throughout.
   static PipelineOptions for_device(const DeviceInfo& device);
+  uint32_t kv_bytes() const { return kv_f16 ? 2 : 4; }  // per cached value
 };
 
 // Descriptor bindings, in shaders/common.glsl's order.

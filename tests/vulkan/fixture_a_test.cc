@@ -5,7 +5,9 @@
 //     eval_sotu.txt: within 0.1% of the CPU's at uniform k = 1..4, and at the routed budgets 2.5, 3.0
 //     and 4.0 bits (open loop: the file's calibrated thresholds, so the bits measure the routers'
 //     own decisions) with measured bits within kBitsTolerance of the CPU's;
-//   greedy decoding of 64 tokens at k = 4 token for token the CPU's.
+//   greedy decoding of 64 tokens at k = 4 token for token the CPU's;
+//   the same perplexity bound at k = 4 and routed 3.0 bits with the device-feature variants a GPU
+//   gets (subgroup reductions, f16 KV cache), where the device has them.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "backends/registry.h"
+#include "backends/vulkan/vulkan_loaded_model.h"
 #include "runtime/core/text_file.h"
 #include "runtime/engine/budget_plan.h"
 #include "runtime/engine/perplexity.h"
@@ -42,6 +45,15 @@ std::unique_ptr<Executor> executor_on(const std::string& backend, const Model& m
   options.n_threads = 1;  // ctest runs tests side by side
   auto executor = (*loaded)->create_executor(options);
   EXPECT_TRUE(executor.ok()) << backend << ": " << executor.status().to_string();
+  return executor.ok() ? std::move(executor).value() : nullptr;
+}
+
+// An executor on `loaded` (the Vulkan backend with chosen pipeline variants).
+std::unique_ptr<Executor> executor_on(const std::shared_ptr<LoadedModel>& loaded, int32_t context) {
+  ExecutorOptions options;
+  options.context_size = options.max_batch = context;
+  auto executor = loaded->create_executor(options);
+  EXPECT_TRUE(executor.ok()) << executor.status().to_string();
   return executor.ok() ? std::move(executor).value() : nullptr;
 }
 
@@ -114,6 +126,30 @@ TEST_F(VulkanFixtureA, PerplexityAndBitsAtRoutedBudgetsAreTheCpus) {
     ASSERT_EQ(plan.mode, SlicePlan::Mode::kRouted) << "the fixture should be calibrated: " << choice->description();
     compare(plan, *cpu, *vulkan, "routed " + std::to_string(bits).substr(0, 3) + " bits");
   }
+}
+
+TEST_F(VulkanFixtureA, PerplexityWithTheGpusFeatureVariantsIsTheCpus) {
+  MOBIQ_VULKAN_DEVICE_OR_SKIP(device);
+  // The CPU driver's matmul splits (the GPU's 16 lanes per row are slow on a CPU driver), with the
+  // variants the device has.
+  vulkan::PipelineOptions options = vulkan::PipelineOptions::for_device(device->info());
+  options.subgroup_reductions = device->info().features.subgroup_arithmetic;
+  options.kv_f16 = device->info().features.storage_16bit;
+  if (!options.subgroup_reductions && !options.kv_f16)
+    GTEST_SKIP() << "SKIPPED: " << device->info().name << " has neither subgroup arithmetic nor 16-bit storage";
+  auto loaded = vulkan::VulkanLoadedModel::load(*model_, device, options);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().to_string();
+  auto cpu = executor_on("cpu:reference", *model_, kWindow);
+  auto vulkan = executor_on(*loaded, kWindow);
+  ASSERT_TRUE(cpu && vulkan);
+  SlicePlan all;
+  all.slices = 4;
+  const std::string variants = std::string(options.subgroup_reductions ? "subgroups" : "") +
+                               (options.kv_f16 ? " f16 KV" : "");
+  compare(all, *cpu, *vulkan, "4 slices, " + variants);
+  auto choice = BudgetPlanner(model_->weights(), model_->max_slices()).choose(3.0, Routing::kRouted);
+  ASSERT_TRUE(choice.ok()) << choice.status().to_string();
+  compare(choice->plan(), *cpu, *vulkan, "routed 3.0, " + variants);
 }
 
 TEST_F(VulkanFixtureA, GreedyDecodingAtFourSlicesIsTheCpusTokenForToken) {

@@ -162,12 +162,11 @@ INSTANTIATE_TEST_SUITE_P(Splits, VulkanMatmul, ::testing::ValuesIn(kMatmulCases)
 
 // The shaders that reduce over a workgroup (RMSNorm, attention, routers) in both variants: shared
 // memory, and subgroup operations where the device has them (lavapipe does).
-#define MOBIQ_REDUCTION_RUNNER(runner, device, subgroups)                                            \
-  if ((subgroups) && !(device)->info().features.subgroup_arithmetic)                                \
-    GTEST_SKIP() << "SKIPPED: " << (device)->info().name << " has no subgroup arithmetic";           \
-  vulkan::PipelineOptions runner##_options = vulkan::PipelineOptions::for_device((device)->info()); \
-  runner##_options.subgroup_reductions = (subgroups);                                               \
-  OpRunner runner(device, runner##_options)
+#define MOBIQ_REDUCTION_OPTIONS(options, device, subgroups)                                    \
+  if ((subgroups) && !(device)->info().features.subgroup_arithmetic)                          \
+    GTEST_SKIP() << "SKIPPED: " << (device)->info().name << " has no subgroup arithmetic";     \
+  vulkan::PipelineOptions options = vulkan::PipelineOptions::for_device((device)->info()); \
+  options.subgroup_reductions = (subgroups)
 
 std::string reduction_name(bool subgroups) { return subgroups ? "Subgroups" : "SharedMemory"; }
 
@@ -175,7 +174,8 @@ class VulkanReduction : public ::testing::TestWithParam<bool> {};
 
 TEST_P(VulkanReduction, RmsNormAndEmbedding) {
   MOBIQ_VULKAN_DEVICE_OR_SKIP(device);
-  MOBIQ_REDUCTION_RUNNER(runner, device, GetParam());
+  MOBIQ_REDUCTION_OPTIONS(options, device, GetParam());
+  OpRunner runner(device, options);
   const int64_t dim = 200, n = 3, vocab = 11;
   OpBuffers b;
   const std::vector<float> weight = uniform(dim, 5, 0.8f, 1.2f), x = uniform(n * dim, 6, -3.0f, 3.0f);
@@ -204,16 +204,45 @@ TEST_P(VulkanReduction, RmsNormAndEmbedding) {
 }
 
 // Head widths whose 4-wide quads split the workgroup's 64 invocations into 5, 12 and 1 phases, under
-// both reduction variants.
-class VulkanAttention : public ::testing::TestWithParam<std::tuple<int32_t, bool>> {};
+// both reduction variants, with an f32 and (where the device has 16-bit storage) an f16 KV cache.
+struct AttentionCase {
+  int32_t head_dim;
+  bool subgroups;
+  bool kv_f16;
+};
+
+class VulkanAttention : public ::testing::TestWithParam<AttentionCase> {};
+
+// The cache as the device holds it (f32 or f16 values), and back.
+std::vector<float> cache_words(const std::vector<float>& values, bool f16) {
+  if (!f16) return values;
+  std::vector<uint16_t> halves(values.size());
+  for (size_t i = 0; i < values.size(); ++i) halves[i] = f32_to_f16(values[i]);
+  std::vector<float> words((halves.size() + 1) / 2);
+  std::memcpy(words.data(), halves.data(), halves.size() * 2);
+  return words;
+}
+std::vector<float> cache_values(const std::vector<float>& words, size_t n, bool f16) {
+  if (!f16) return std::vector<float>(words.begin(), words.begin() + n);
+  std::vector<uint16_t> halves(n);
+  std::memcpy(halves.data(), words.data(), n * 2);
+  std::vector<float> values(n);
+  for (size_t i = 0; i < n; ++i) values[i] = f16_to_f32(halves[i]);
+  return values;
+}
 
 TEST_P(VulkanAttention, RopeThenAttentionOverManyChunksWithMultiQueryHeads) {
   MOBIQ_VULKAN_DEVICE_OR_SKIP(device);
-  MOBIQ_REDUCTION_RUNNER(runner, device, std::get<1>(GetParam()));
+  const AttentionCase a = GetParam();
+  MOBIQ_REDUCTION_OPTIONS(options, device, a.subgroups);
+  if (a.kv_f16 && !device->info().features.storage_16bit)
+    GTEST_SKIP() << "SKIPPED: " << device->info().name << " has no 16-bit storage";
+  options.kv_f16 = a.kv_f16;
+  OpRunner run(device, options);
   ModelConfig c;
   c.n_heads = 4;
   c.n_kv_heads = 1;
-  c.head_dim = std::get<0>(GetParam());
+  c.head_dim = a.head_dim;
   c.rope_theta = 500000.0f;
   c.rope_scaling = {RopeScalingType::kLlama3, 8.0f, 1.0f, 4.0f, 8192};
   const int64_t context = 150, n = 3, q_dim = c.q_dim(), kv_dim = c.kv_dim(), half = c.head_dim / 2;
@@ -226,50 +255,63 @@ TEST_P(VulkanAttention, RopeThenAttentionOverManyChunksWithMultiQueryHeads) {
       table[(p * half + i) * 2] = std::cos(angle);
       table[(p * half + i) * 2 + 1] = std::sin(angle);
     }
-  std::vector<float> k_cache = uniform(context * kv_dim, 9), v_cache = uniform(context * kv_dim, 10);
+  // The cache before this pass: [keys][values], values the device can hold exactly.
+  std::vector<float> cache = uniform(2 * context * kv_dim, 9);
+  cache = cache_values(cache_words(cache, a.kv_f16), cache.size(), a.kv_f16);
   const std::vector<float> q = uniform(n * q_dim, 11), k = uniform(n * kv_dim, 12), v = uniform(n * kv_dim, 13);
   OpBuffers b;
   const uint32_t qa = b.add_act(q), ka = b.add_act(k), va = b.add_act(v), ra = b.add_act(table);
   const uint32_t oa = b.add_act(std::vector<float>(n * q_dim));
-  b.kv = k_cache;
-  b.kv.insert(b.kv.end(), v_cache.begin(), v_cache.end());
-  const uint32_t kc = 0, vc = uint32_t(context * kv_dim);
+  b.kv = cache_words(cache, a.kv_f16);
+  const uint32_t kc = 0, vc = uint32_t(context * kv_dim);  // offsets in values
   set_counts(b, {0}, start);
-  ASSERT_TRUE(runner.run(Shader::kRopeStoreKv, {qa, ka, va, uint32_t(c.n_heads), uint32_t(c.n_kv_heads),
-                                                uint32_t(c.head_dim), kc, vc, ra},
-                         1, n, b).ok());
-  std::vector<float> q_cpu = q, k_cpu = k;
+  ASSERT_TRUE(run.run(Shader::kRopeStoreKv, {qa, ka, va, uint32_t(c.n_heads), uint32_t(c.n_kv_heads),
+                                             uint32_t(c.head_dim), kc, vc, ra},
+                      1, n, b).ok());
+  std::vector<float> q_cpu = q, k_cpu = k, expected_cache = cache;
   for (int64_t t = 0; t < n; ++t) {
     rope.apply(q_cpu.data() + t * q_dim, c.n_heads, start + int32_t(t));
     rope.apply(k_cpu.data() + t * kv_dim, c.n_kv_heads, start + int32_t(t));
-    std::copy(k_cpu.begin() + t * kv_dim, k_cpu.begin() + (t + 1) * kv_dim, k_cache.begin() + (start + t) * kv_dim);
-    std::copy(v.begin() + t * kv_dim, v.begin() + (t + 1) * kv_dim, v_cache.begin() + (start + t) * kv_dim);
+    std::copy(k_cpu.begin() + t * kv_dim, k_cpu.begin() + (t + 1) * kv_dim,
+              expected_cache.begin() + kc + (start + t) * kv_dim);
+    std::copy(v.begin() + t * kv_dim, v.begin() + (t + 1) * kv_dim, expected_cache.begin() + vc + (start + t) * kv_dim);
   }
   for (int64_t i = 0; i < n * q_dim; ++i) ASSERT_NEAR(b.act[qa + i], q_cpu[i], 1e-5) << i;
-  for (int64_t i = 0; i < context * kv_dim; ++i) {
-    ASSERT_NEAR(b.kv[kc + i], k_cache[i], 1e-5) << i;
-    ASSERT_EQ(b.kv[vc + i], v_cache[i]) << i;
-  }
+  // Stored as f32, or rounded to f16 (either direction: Vulkan leaves the rounding mode open).
+  const std::vector<float> stored = cache_values(b.kv, cache.size(), a.kv_f16);
+  for (size_t i = 0; i < cache.size(); ++i)
+    ASSERT_NEAR(stored[i], expected_cache[i], a.kv_f16 ? std::fabs(expected_cache[i]) / 1024 + 1e-5 : 1e-5) << i;
 
-  ASSERT_TRUE(runner.run(Shader::kAttention, {qa, oa, kc, vc, uint32_t(c.n_heads), uint32_t(c.n_kv_heads),
-                                              uint32_t(c.head_dim)},
-                         uint32_t(c.n_heads), n, b).ok());
+  ASSERT_TRUE(run.run(Shader::kAttention, {qa, oa, kc, vc, uint32_t(c.n_heads), uint32_t(c.n_kv_heads),
+                                           uint32_t(c.head_dim)},
+                      uint32_t(c.n_heads), n, b).ok());
+  // Over the cache the device holds.
   ThreadPool pool(1);
   std::vector<float> expected(n * q_dim), scores(context);
-  cpu::attention({c.n_heads, c.n_kv_heads, c.head_dim}, q_cpu.data(), k_cache.data(), v_cache.data(), n, start,
+  cpu::attention({c.n_heads, c.n_kv_heads, c.head_dim}, q_cpu.data(), stored.data() + kc, stored.data() + vc, n, start,
                  expected.data(), scores.data(), context, pool);
   EXPECT_LE(relative_error(b.act.data() + oa, expected.data(), n * q_dim, c.head_dim), 1e-4);
 }
 
-INSTANTIATE_TEST_SUITE_P(HeadDims, VulkanAttention, ::testing::Combine(::testing::Values(48, 20, 256), ::testing::Bool()),
-                         [](const ::testing::TestParamInfo<std::tuple<int32_t, bool>>& info) {
-                           return "HeadDim" + std::to_string(std::get<0>(info.param)) +
-                                  reduction_name(std::get<1>(info.param));
+std::vector<AttentionCase> attention_cases() {
+  std::vector<AttentionCase> cases;
+  for (int32_t head_dim : {48, 20, 256})
+    for (bool subgroups : {false, true}) cases.push_back({head_dim, subgroups, false});
+  cases.push_back({48, false, true});
+  cases.push_back({256, true, true});
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(HeadDims, VulkanAttention, ::testing::ValuesIn(attention_cases()),
+                         [](const ::testing::TestParamInfo<AttentionCase>& info) {
+                           return "HeadDim" + std::to_string(info.param.head_dim) + reduction_name(info.param.subgroups) +
+                                  (info.param.kv_f16 ? "KvF16" : "KvF32");
                          });
 
 TEST_P(VulkanReduction, RouterWritesTheCpuSliceCountsUnderTheCap) {
   MOBIQ_VULKAN_DEVICE_OR_SKIP(device);
-  MOBIQ_REDUCTION_RUNNER(runner, device, GetParam());
+  MOBIQ_REDUCTION_OPTIONS(options, device, GetParam());
+  OpRunner runner(device, options);
   const int32_t in = 130, hidden = 5, n = 40;
   const std::vector<float> w1 = uniform(hidden * in, 14, -0.3f, 0.3f), b1 = uniform(hidden, 15, -0.1f, 0.1f);
   const std::vector<float> w2 = uniform(kResidualPlanes * (hidden + 1), 16), b2 = uniform(kResidualPlanes, 17, -0.5f, 0.5f);

@@ -3,7 +3,7 @@
 // h / (n_heads / n_kv_heads)), softmax computed online over chunks of 64 keys so any context fits.
 // Scores: invocation i scores key i of a chunk. Values: invocation (quad, phase) sums dims
 // 4 quad..4 quad+3 over the chunk's keys phase, phase + phases, ...; the phases are added at the end.
-// Reads are 16 bytes wide (head_dim % 4 == 0, <= 256). Grid: (n_heads, n).
+// Keys and values are read four at a time (head_dim % 4 == 0, <= 256). Grid: (n_heads, n).
 #include "common.glsl"
 
 #define MAX_QUADS 64  // head_dim 256
@@ -42,7 +42,7 @@ void main() {
     if (j < n_keys) {
       const uint key = k_at + j * kv_quads;
       float s = 0.0;
-      for (uint c = 0u; c < quads; ++c) s += dot(query[c], kv4[key + c]);
+      for (uint c = 0u; c < quads; ++c) s += dot(query[c], vec4(kv4[key + c]));
       score = s * scale;
     }
     const float new_max = max(running_max, workgroup_max(score));
@@ -54,7 +54,7 @@ void main() {
     const uint keys_here = min(uint(WG), n_keys - chunk);
     acc *= correction;
     if (phase < phases)
-      for (uint jj = phase; jj < keys_here; jj += phases) acc += weight[jj] * kv4[v_at + (chunk + jj) * kv_quads];
+      for (uint jj = phase; jj < keys_here; jj += phases) acc += weight[jj] * vec4(kv4[v_at + (chunk + jj) * kv_quads]);
     barrier();  // weight[] is rewritten by the next chunk
   }
   partial[tid] = acc;

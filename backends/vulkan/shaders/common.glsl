@@ -8,12 +8,15 @@
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #endif
+#ifdef MOBIQ_KV_F16
+#extension GL_EXT_shader_16bit_storage : require
+#endif
 
 #define WG 64
 layout(local_size_x = WG) in;
 
-// Some buffers are also declared as 16-byte vectors (Weights4, Activations4, KvCache4), read so where
-// a tensor's rows are 16-byte aligned: CPU drivers (lavapipe) pay per load instruction, GPUs get
+// Some buffers are also declared as vectors of four (Weights4, Activations4, KvCache4), read so where
+// a tensor's rows are aligned: CPU drivers (lavapipe) pay per load instruction, GPUs get
 // wider loads.
 // Dense tensors (f32 / f16 / bf16 as stored), f16 scales and zeros of sliced linears, norms, router
 // weights and the rope table as f32.
@@ -27,9 +30,17 @@ layout(std430, set = 0, binding = 4) readonly buffer Plane3 { uint plane3[]; };
 // Activations of up to max_batch tokens.
 layout(std430, set = 0, binding = 5) buffer Activations { float act[]; };
 layout(std430, set = 0, binding = 5) buffer Activations4 { vec4 act4[]; };
-// KV cache: [layers][2][context][kv_dim].
+// KV cache: [layers][2][context][kv_dim], f32, or f16 when built with MOBIQ_KV_F16 (devices with
+// 16-bit storage): half the memory and the attention's reads. KV_STORE converts a value to it.
+#ifdef MOBIQ_KV_F16
+layout(std430, set = 0, binding = 6) buffer KvCache { float16_t kv[]; };
+layout(std430, set = 0, binding = 6) buffer KvCache4 { f16vec4 kv4[]; };
+#define KV_STORE(x) float16_t(x)
+#else
 layout(std430, set = 0, binding = 6) buffer KvCache { float kv[]; };
 layout(std430, set = 0, binding = 6) buffer KvCache4 { vec4 kv4[]; };
+#define KV_STORE(x) (x)
+#endif
 // Host-visible: the header below, thresholds, tokens, per-token slice counts.
 layout(std430, set = 0, binding = 7) buffer Io { uint io[]; };
 // Host-visible: logits of the rows the output head computes.
