@@ -1,5 +1,6 @@
 // Offsets of everything an executor keeps in its activation, KV-cache and I/O buffers, planned once at
-// executor creation (nothing is allocated per token). Offsets count 32-bit words.
+// executor creation (nothing is allocated per token). Offsets count 32-bit words, except in the KV
+// cache, where they count values (f32 or f16: PipelineOptions::kv_f16).
 #pragma once
 
 #include <cstdint>
@@ -37,9 +38,9 @@ struct ExecutorLayout {
   uint32_t up = 0;      // [batch][intermediate]
   uint32_t rope = 0;    // [context][head_dim / 2][cos, sin]
   uint64_t activation_words = 0;
-  // KV cache (f32): layer l's keys at kv_layer * l, its values kv_dim * context after them.
+  // KV cache: layer l's keys at kv_layer * l, its values kv_dim * context after them.
   uint64_t kv_layer = 0;
-  uint64_t kv_words = 0;
+  uint64_t kv_values = 0;
   // I/O buffer (host-visible).
   uint32_t thresholds = 0;  // [layers * 4] f32 bits
   uint32_t tokens = 0;      // [batch]
@@ -66,7 +67,7 @@ struct ExecutorLayout {
     rope = take(context * c.head_dim);
     activation_words = at;
     kv_layer = 2 * static_cast<uint64_t>(context) * c.kv_dim();
-    kv_words = kv_layer * c.n_layers;
+    kv_values = kv_layer * c.n_layers;
     const int64_t per_token = int64_t{c.n_layers} * kLinearGroups;
     at = kIoHeaderWords;
     thresholds = take(per_token);

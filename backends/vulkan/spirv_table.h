@@ -8,7 +8,7 @@
 namespace mobiq::vulkan {
 
 struct SpirvModule {
-  const char* name;       // the .comp file's stem
+  const char* name;       // the .comp file's stem, with _subgroup / _kv16 for the variant builds
   const uint32_t* words;  // SPIR-V words
   size_t n_words;
 };
@@ -25,6 +25,14 @@ extern const SpirvModule k_rms_norm;
 extern const SpirvModule k_rope_store_kv;
 extern const SpirvModule k_router;
 extern const SpirvModule k_swiglu;
+// Built with MOBIQ_SUBGROUPS: workgroup reductions through subgroup operations.
+extern const SpirvModule k_attention_subgroup;
+extern const SpirvModule k_rms_norm_subgroup;
+extern const SpirvModule k_router_subgroup;
+// Built with MOBIQ_KV_F16 (and MOBIQ_SUBGROUPS): an f16 KV cache.
+extern const SpirvModule k_rope_store_kv_kv16;
+extern const SpirvModule k_attention_kv16;
+extern const SpirvModule k_attention_subgroup_kv16;
 }  // namespace spirv
 
 }  // namespace mobiq::vulkan

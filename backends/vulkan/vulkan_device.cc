@@ -76,13 +76,23 @@ int compute_family(VkPhysicalDevice physical) {
 }
 
 DeviceInfo describe(VkPhysicalDevice physical, int index) {
-  VkPhysicalDeviceProperties p;
-  vkGetPhysicalDeviceProperties(physical, &p);
+  VkPhysicalDeviceSubgroupProperties subgroups{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
+  VkPhysicalDeviceProperties2 p{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+  p.pNext = &subgroups;
+  vkGetPhysicalDeviceProperties2(physical, &p);
+  VkPhysicalDevice16BitStorageFeatures storage16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
+  VkPhysicalDeviceFeatures2 features{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+  features.pNext = &storage16;
+  vkGetPhysicalDeviceFeatures2(physical, &features);
   DeviceInfo info;
   info.index = index;
-  info.name = p.deviceName;
-  info.type = p.deviceType;
+  info.name = p.properties.deviceName;
+  info.type = p.properties.deviceType;
   info.has_compute_queue = compute_family(physical) >= 0;
+  const VkSubgroupFeatureFlags needed = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+  info.features.subgroup_arithmetic = (subgroups.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) != 0 &&
+                                      (subgroups.supportedOperations & needed) == needed;
+  info.features.storage_16bit = storage16.storageBuffer16BitAccess == VK_TRUE;
   return info;
 }
 
@@ -177,7 +187,11 @@ Status VulkanDevice::init(int index) {
   queue.queueFamilyIndex = queue_family_;
   queue.queueCount = 1;
   queue.pQueuePriorities = &priority;
+  // Optional features the pipeline variants use, enabled where present (DeviceFeatures).
+  VkPhysicalDevice16BitStorageFeatures storage16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
+  storage16.storageBuffer16BitAccess = info_.features.storage_16bit ? VK_TRUE : VK_FALSE;
   VkDeviceCreateInfo device{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
+  device.pNext = &storage16;
   device.queueCreateInfoCount = 1;
   device.pQueueCreateInfos = &queue;
   MOBIQ_VK(vkCreateDevice(physical_, &device, nullptr, &device_));

@@ -15,12 +15,19 @@
 
 namespace mobiq::vulkan {
 
+// What a device offers that pipeline variants use (vulkan_pipelines.h chooses them).
+struct DeviceFeatures {
+  bool subgroup_arithmetic = false;  // subgroupAdd / subgroupMax in compute shaders
+  bool storage_16bit = false;        // 16-bit values in storage buffers (enabled where present)
+};
+
 // A physical device as `mobiq devices` and device selection see it.
 struct DeviceInfo {
   int index = 0;  // position in vkEnumeratePhysicalDevices' order (what --device N means)
   std::string name;
   VkPhysicalDeviceType type = VK_PHYSICAL_DEVICE_TYPE_OTHER;
   bool has_compute_queue = false;
+  DeviceFeatures features;
   bool is_cpu() const { return type == VK_PHYSICAL_DEVICE_TYPE_CPU; }
   const char* type_name() const;
 };

@@ -56,16 +56,17 @@ Status VulkanExecutor::init() {
   VulkanDevice& device = loaded_->device();
   const ModelPlacement& placement = loaded_->placement();
   const uint64_t limit = device.limits().maxStorageBufferRange;
-  if (layout_.activation_words * 4 > limit || layout_.kv_words * 4 > limit || layout_.logits_words * 4 > limit)
+  const uint64_t kv_bytes = layout_.kv_values * loaded_->pipelines().options().kv_bytes();
+  if (layout_.activation_words * 4 > limit || kv_bytes > limit || layout_.logits_words * 4 > limit)
     return unsupported("vulkan: the activations, KV cache or logits for a context of " +
                        std::to_string(options_.context_size) + " and a batch of " + std::to_string(options_.max_batch) +
                        " exceed the device's largest buffer binding (" + std::to_string(limit) + " bytes)");
   MOBIQ_ASSIGN_OR_RETURN(activations_, Buffer::create(device, layout_.activation_words * 4, MemoryKind::kDevice));
-  MOBIQ_ASSIGN_OR_RETURN(kv_cache_, Buffer::create(device, layout_.kv_words * 4, MemoryKind::kDevice));
+  MOBIQ_ASSIGN_OR_RETURN(kv_cache_, Buffer::create(device, kv_bytes, MemoryKind::kDevice));
   MOBIQ_ASSIGN_OR_RETURN(io_, Buffer::create(device, layout_.io_words * 4, MemoryKind::kHost));
   MOBIQ_ASSIGN_OR_RETURN(logits_, Buffer::create(device, layout_.logits_words * 4, MemoryKind::kHost));
   MOBIQ_ASSIGN_OR_RETURN(absent_plane_, Buffer::create(device, 16, MemoryKind::kDevice));
-  step_ = build_step(config_, placement, layout_, loaded_->pipelines().matmul_rows_per_workgroup());
+  step_ = build_step(config_, placement, layout_, loaded_->pipelines().options());
   MOBIQ_ASSIGN_OR_RETURN(grid_, Buffer::create(device, step_.size() * 3 * sizeof(uint32_t), MemoryKind::kHost));
 
   // The rope table: cos and sin of position * inv_freq, in f32 exactly as the CPU computes them.

@@ -117,8 +117,15 @@ VulkanLoadedModel::VulkanLoadedModel(const Model& model, std::shared_ptr<VulkanD
 
 Result<std::shared_ptr<VulkanLoadedModel>> VulkanLoadedModel::load(const Model& model,
                                                                    std::shared_ptr<VulkanDevice> device) {
+  const PipelineOptions options = PipelineOptions::for_device(device->info());
+  return load(model, std::move(device), options);
+}
+
+Result<std::shared_ptr<VulkanLoadedModel>> VulkanLoadedModel::load(const Model& model,
+                                                                   std::shared_ptr<VulkanDevice> device,
+                                                                   const PipelineOptions& options) {
   std::shared_ptr<VulkanLoadedModel> loaded(new VulkanLoadedModel(model, device));
-  MOBIQ_ASSIGN_OR_RETURN(loaded->pipelines_, Pipelines::create(device));
+  MOBIQ_ASSIGN_OR_RETURN(loaded->pipelines_, Pipelines::create(device, options));
   MOBIQ_RETURN_IF_ERROR(loaded->upload_weights());
   for (int p = 0; p < kMaxPlanes; ++p) MOBIQ_RETURN_IF_ERROR(loaded->upload_plane(p));
   return loaded;

@@ -54,7 +54,10 @@ struct ModelPlacement {
 
 class VulkanLoadedModel final : public LoadedModel, public std::enable_shared_from_this<VulkanLoadedModel> {
  public:
+  // With the device's pipeline variants (PipelineOptions::for_device), or others (tests run each).
   static Result<std::shared_ptr<VulkanLoadedModel>> load(const Model& model, std::shared_ptr<VulkanDevice> device);
+  static Result<std::shared_ptr<VulkanLoadedModel>> load(const Model& model, std::shared_ptr<VulkanDevice> device,
+                                                         const PipelineOptions& options);
 
   const char* backend_name() const override { return "vulkan"; }
   const Model& model() const override { return model_; }

@@ -18,8 +18,8 @@ uint32_t float_bits(float f) {
 
 class StepBuilder {
  public:
-  StepBuilder(const ModelConfig& c, const ModelPlacement& p, const ExecutorLayout& a, uint32_t matmul_rows)
-      : c_(c), p_(p), a_(a), matmul_rows_(matmul_rows) {}
+  StepBuilder(const ModelConfig& c, const ModelPlacement& p, const ExecutorLayout& a, const PipelineOptions& m)
+      : c_(c), p_(p), a_(a), matmuls_(m) {}
 
   Dispatch& add(Shader shader, std::initializer_list<uint32_t> push, uint32_t groups_x,
                 Dispatch::Rows rows = Dispatch::Rows::kTokens, Dispatch::When when = Dispatch::When::kAlways) {
@@ -31,6 +31,18 @@ class StepBuilder {
     d.when = when;
     step_.push_back(d);
     return step_.back();
+  }
+
+  // y = W x as a GEMV (one row) and a GEMM (several rows), of which each pass runs one.
+  void matmul(Shader gemv, Shader gemm, std::initializer_list<uint32_t> push, int64_t out, bool barrier_before,
+              Dispatch::Rows rows = Dispatch::Rows::kTokens, Dispatch::When when = Dispatch::When::kAlways) {
+    Dispatch& single = add(gemv, push, ceil_div(out, matmuls_.gemv.rows_per_workgroup()), rows, when);
+    single.count = Dispatch::Count::kSingle;
+    single.barrier_before = barrier_before;
+    Dispatch& several = add(gemm, push, ceil_div(out, matmuls_.gemm.rows_per_workgroup()), rows, when);
+    several.count = Dispatch::Count::kSeveral;
+    several.rows_per_group = matmuls_.gemm.tile;
+    several.barrier_before = false;
   }
 
   void rms_norm(uint32_t x, uint32_t out, uint32_t weight, bool head_rows) {
@@ -50,13 +62,14 @@ class StepBuilder {
           1, Dispatch::Rows::kTokens, Dispatch::When::kRouted);
     bool first_linear = true;
     for (const auto& [w, y] : linears) {
-      Dispatch& d = w->sliced
-                        ? add(Shader::kMatmulSliced, {w->plane[0], w->plane[1], w->plane[2], w->plane[3], w->scales,
-                                                      w->zeros, uint32_t(w->in), uint32_t(w->out), x, y, count_index},
-                              ceil_div(w->out, matmul_rows_))
-                        : add(Shader::kMatmulDense, {w->dense.word, w->dense.dtype, uint32_t(w->in), uint32_t(w->out), x, y, 0},
-                              ceil_div(w->out, matmul_rows_));
-      d.barrier_before = first_linear;
+      if (w->sliced)
+        matmul(Shader::kMatmulSliced, Shader::kMatmulSlicedTiled,
+               {w->plane[0], w->plane[1], w->plane[2], w->plane[3], w->scales, w->zeros, uint32_t(w->in),
+                uint32_t(w->out), x, y, count_index},
+               w->out, first_linear);
+      else
+        matmul(Shader::kMatmulDense, Shader::kMatmulDenseTiled,
+               {w->dense.word, w->dense.dtype, uint32_t(w->in), uint32_t(w->out), x, y, 0}, w->out, first_linear);
       first_linear = false;
     }
   }
@@ -90,8 +103,8 @@ class StepBuilder {
     for (int l = 0; l < c_.n_layers; ++l) layer(l);
     // Only the rows whose logits are wanted go through the final norm and the output head.
     rms_norm(a_.x, a_.normed, p_.final_norm, true);
-    add(Shader::kMatmulDense, {p_.output.word, p_.output.dtype, hidden, vocab, a_.normed, 0, 1},
-        ceil_div(vocab, matmul_rows_), Dispatch::Rows::kHeadRows, Dispatch::When::kHead);
+    matmul(Shader::kMatmulDense, Shader::kMatmulDenseTiled, {p_.output.word, p_.output.dtype, hidden, vocab, a_.normed, 0, 1},
+           vocab, true, Dispatch::Rows::kHeadRows, Dispatch::When::kHead);
     add(Shader::kArgmax, {vocab}, 1, Dispatch::Rows::kOne, Dispatch::When::kArgmax);
     return std::move(step_);
   }
@@ -100,15 +113,15 @@ class StepBuilder {
   const ModelConfig& c_;
   const ModelPlacement& p_;
   const ExecutorLayout& a_;
-  const uint32_t matmul_rows_;  // rows of W per matmul workgroup (Pipelines::matmul_rows_per_workgroup)
+  const PipelineOptions& matmuls_;  // the matmul pipelines' work splits
   std::vector<Dispatch> step_;
 };
 
 }  // namespace
 
 std::vector<Dispatch> build_step(const ModelConfig& config, const ModelPlacement& placement,
-                                 const ExecutorLayout& layout, uint32_t matmul_rows_per_workgroup) {
-  return StepBuilder(config, placement, layout, matmul_rows_per_workgroup).build();
+                                 const ExecutorLayout& layout, const PipelineOptions& matmuls) {
+  return StepBuilder(config, placement, layout, matmuls).build();
 }
 
 void record_step(VkCommandBuffer commands, const Pipelines& pipelines, VkDescriptorSet set, VkBuffer indirect,
@@ -157,8 +170,10 @@ void write_grid(const std::vector<Dispatch>& step, const StepShape& shape, uint3
     uint32_t rows = 1;
     if (d.rows == Dispatch::Rows::kTokens) rows = shape.tokens;
     if (d.rows == Dispatch::Rows::kHeadRows) rows = shape.head_rows;
+    if (d.count == Dispatch::Count::kSingle) on = on && rows == 1;
+    if (d.count == Dispatch::Count::kSeveral) on = on && rows > 1;
     grid[3 * i] = on ? d.groups_x : 0;
-    grid[3 * i + 1] = on ? rows : 0;
+    grid[3 * i + 1] = on ? (rows + d.rows_per_group - 1) / d.rows_per_group : 0;
     grid[3 * i + 2] = 1;
   }
 }

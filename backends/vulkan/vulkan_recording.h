@@ -17,14 +17,20 @@
 namespace mobiq::vulkan {
 
 struct Dispatch {
-  enum class Rows : uint8_t { kOne, kTokens, kHeadRows };  // the grid's y
+  enum class Rows : uint8_t { kOne, kTokens, kHeadRows };  // what the grid's y covers
   enum class When : uint8_t { kAlways, kRouted, kHead, kArgmax };
+  // A matmul's GEMV runs for one row, its GEMM for several (the other of the pair has an empty grid).
+  enum class Count : uint8_t { kAny, kSingle, kSeveral };
   Shader shader;
   std::array<uint32_t, kPushWords> push{};
   uint32_t groups_x = 1;
   Rows rows = Rows::kTokens;
+  uint32_t rows_per_group = 1;  // rows (tokens) per workgroup along y: the GEMM's tile
   When when = When::kAlways;
-  bool barrier_before = true;  // false: reads nothing the previous dispatch writes (q/k/v, gate/up)
+  Count count = Count::kAny;
+  // false: reads nothing the previous dispatch writes (q/k/v, gate/up), or is the previous one's
+  // alternative (a matmul's GEMM after its GEMV).
+  bool barrier_before = true;
 };
 
 // What varies between submissions of the recorded step.
@@ -37,7 +43,7 @@ struct StepShape {
 
 // The whole forward pass (embedding, layers, final norm, output head, argmax), top down.
 std::vector<Dispatch> build_step(const ModelConfig& config, const ModelPlacement& placement,
-                                 const ExecutorLayout& layout, uint32_t matmul_rows_per_workgroup);
+                                 const ExecutorLayout& layout, const PipelineOptions& matmuls);
 
 // Records `step` into `commands` (begun by the caller): barrier, bind, push, indirect dispatch each.
 void record_step(VkCommandBuffer commands, const Pipelines& pipelines, VkDescriptorSet set, VkBuffer indirect,

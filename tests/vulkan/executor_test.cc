@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
+#include <string>
 
 #include "backends/registry.h"
 #include "backends/vulkan/vulkan_executor.h"
+#include "backends/vulkan/vulkan_loaded_model.h"
 #include "tests/support/cpu_executor.h"
 #include "tests/support/synthetic_model.h"
 #include "tests/vulkan/vulkan_test_device.h"
@@ -120,6 +123,107 @@ TEST(VulkanExecutor, GreedyDecodingMatchesTheCpuTokenForToken) {
   EXPECT_EQ(produced[0], produced[1]);
 }
 
+// Every pipeline variant the backend chooses from (a device's features pick one at load) runs the
+// whole decoder like the CPU oracle, on whatever device is present: a 13-token prefill with every
+// token's logits, then three decode steps. Routed, the counts its routers write agree with the
+// CPU's (at least 90%, as in the conformance suite: a score on its threshold may go either way);
+// replaying the CPU's counts, the logits are the CPU's within 1e-4, or 5e-3 with keys and values
+// rounded to f16 (1.1e-3 on lavapipe; rounding toward zero may double it elsewhere).
+struct Variant {
+  std::string name;
+  vulkan::PipelineOptions options;
+};
+
+// The CPU driver's and the GPU's matmul splits, each with the reduction and KV-cache variants the
+// device has (a variant it lacks is reported as skipped).
+std::vector<Variant> pipeline_variants(const vulkan::DeviceInfo& device) {
+  std::vector<Variant> variants;
+  for (VkPhysicalDeviceType type : {VK_PHYSICAL_DEVICE_TYPE_CPU, VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU}) {
+    vulkan::DeviceInfo as = device;
+    as.type = type;
+    for (bool subgroups : {false, true})
+      for (bool kv_f16 : {false, true}) {
+        Variant v{std::string(as.is_cpu() ? "CPU driver's splits" : "GPU's splits") +
+                      (subgroups ? ", subgroup reductions" : ", shared-memory reductions") +
+                      (kv_f16 ? ", f16 KV cache" : ", f32 KV cache"),
+                  vulkan::PipelineOptions::for_device(as)};
+        v.options.subgroup_reductions = subgroups;
+        v.options.kv_f16 = kv_f16;
+        if ((subgroups && !device.features.subgroup_arithmetic) || (kv_f16 && !device.features.storage_16bit))
+          std::printf("SKIPPED %s: %s lacks the feature\n", v.name.c_str(), device.name.c_str());
+        else
+          variants.push_back(v);
+      }
+  }
+  return variants;
+}
+
+double worst_relative_error(const std::vector<float>& a, const std::vector<float>& b, int32_t width) {
+  double worst = 0.0;
+  for (size_t r = 0; r < a.size() / width; ++r) {
+    double diff = 0.0, norm = 0.0;
+    for (size_t i = r * width; i < (r + 1) * width; ++i) {
+      diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+      norm += double(b[i]) * b[i];
+    }
+    worst = std::max(worst, std::sqrt(diff / std::max(norm, 1e-30)));
+  }
+  return worst;
+}
+
+TEST(VulkanExecutor, EveryPipelineVariantMatchesTheCpu) {
+  MOBIQ_VULKAN_DEVICE_OR_SKIP(device);
+  const SyntheticShape shape;
+  const Model model = make_synthetic_model(shape, 101);
+  const std::vector<int32_t> prompt = {5, 17, 42, 8, 91, 33, 0, 64, 12, 77, 3, 50, 29}, steps = {11, 23, 6};
+  // Logits of the prompt's every token, then of each step, under `plan`; the counts of the prompt.
+  const auto run = [&](Executor& e, const SlicePlan& plan, std::vector<uint8_t>* counts) {
+    std::vector<float> logits((prompt.size() + steps.size()) * shape.vocab);
+    EXPECT_TRUE(forward_logits(e, prompt, 0, plan, true, logits.data()).ok());
+    if (counts != nullptr) {
+      EXPECT_TRUE(e.read_slice_counts(*counts).ok());
+    }
+    for (size_t t = 0; t < steps.size(); ++t) {
+      SlicePlan step = plan;
+      if (plan.mode == SlicePlan::Mode::kExplicit)
+        step.explicit_slices.assign(plan.explicit_slices.end() - shape.layers * kLinearGroups, plan.explicit_slices.end());
+      EXPECT_TRUE(forward_logits(e, std::span(&steps[t], 1), int32_t(prompt.size() + t), step, false,
+                                 logits.data() + (prompt.size() + t) * shape.vocab).ok());
+    }
+    return logits;
+  };
+  auto cpu = cpu_executor(model, 32, 32, /*record_slices=*/true, "cpu:reference");
+  ASSERT_TRUE(cpu);
+  SlicePlan routed;
+  routed.mode = SlicePlan::Mode::kRouted;
+  routed.thresholds.assign(shape.layers * kLinearGroups, 0.0f);
+  std::vector<uint8_t> counts(prompt.size() * shape.layers * kLinearGroups);
+  (void)run(*cpu, routed, &counts);
+  SlicePlan replay;  // the prompt's counts; each step reuses the last token's
+  replay.mode = SlicePlan::Mode::kExplicit;
+  replay.explicit_slices = counts;
+  ASSERT_TRUE(cpu->truncate(0).ok());
+  const std::vector<float> expected = run(*cpu, replay, nullptr);
+  for (const Variant& variant : pipeline_variants(device->info())) {
+    auto loaded = vulkan::VulkanLoadedModel::load(model, device, variant.options);
+    ASSERT_TRUE(loaded.ok()) << variant.name << ": " << loaded.status().to_string();
+    ExecutorOptions options;
+    options.context_size = options.max_batch = 32;
+    options.record_slices = true;
+    auto executor = (*loaded)->create_executor(options);
+    ASSERT_TRUE(executor.ok()) << variant.name << ": " << executor.status().to_string();
+    std::vector<uint8_t> own(counts.size());
+    (void)run(**executor, routed, &own);
+    size_t same = 0;
+    for (size_t i = 0; i < counts.size(); ++i) same += own[i] == counts[i];
+    EXPECT_GE(static_cast<double>(same) / counts.size(), 0.9) << variant.name;
+    ASSERT_TRUE((*executor)->truncate(0).ok());
+    const double error = worst_relative_error(run(**executor, replay, nullptr), expected, shape.vocab);
+    EXPECT_LE(error, variant.options.kv_f16 ? 5e-3 : 1e-4) << variant.name;
+    std::printf("%s: logits within %.1e of the CPU's\n", variant.name.c_str(), error);
+  }
+}
+
 TEST(VulkanRegistry, ListedWhereADeviceExistsButAutoNeverPicksACpuDriver) {
   const std::vector<vulkan::DeviceInfo> devices = vulkan::list_devices();
   const int preferred = vulkan::preferred_device(devices);
@@ -137,6 +241,24 @@ TEST(VulkanRegistry, ListedWhereADeviceExistsButAutoNeverPicksACpuDriver) {
   ASSERT_TRUE(forced.ok()) << forced.status().to_string();
   EXPECT_STREQ((*forced)->name(), "vulkan");
   EXPECT_FALSE(make_backend("vulkan:99", model).ok());
+}
+
+TEST(VulkanRegistry, AnEightBitHeadIsRefusedAndAutoRunsItOnTheCpu) {
+  MOBIQ_VULKAN_DEVICE_OR_SKIP(device);
+  const Model model = make_synthetic_model(SyntheticShape{}, 91);
+  ModelWeights weights = model.weights();
+  const int64_t rows = weights.output.rows, cols = weights.output.cols;
+  auto q8 = std::make_shared<std::vector<uint8_t>>(dense_bytes(DType::kQ8, rows, cols), 0);
+  weights.output = {DType::kQ8, q8->data(), rows, cols};
+  auto tokenizer = Tokenizer::from_hf_json(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}})", "");
+  ASSERT_TRUE(tokenizer.ok());
+  const Model q8_head(model.config(), weights, std::move(tokenizer).value(), q8, model.max_slices(), "");
+  auto vulkan = make_backend("vulkan:" + std::to_string(device->info().index), q8_head);
+  ASSERT_FALSE(vulkan.ok());
+  EXPECT_NE(vulkan.status().message().find("q8"), std::string::npos) << vulkan.status().to_string();
+  auto chosen = make_backend("auto", q8_head);
+  ASSERT_TRUE(chosen.ok()) << chosen.status().to_string();
+  EXPECT_STREQ((*chosen)->name(), "cpu");
 }
 
 }  // namespace

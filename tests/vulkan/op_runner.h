@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <utility>
 #include <cstring>
 #include <vector>
 
@@ -40,17 +41,21 @@ struct OpBuffers {
 
 class OpRunner {
  public:
-  // matmul_lanes: the matmul variant (vulkan::Pipelines::create); 0: the device's own.
-  explicit OpRunner(std::shared_ptr<vulkan::VulkanDevice> device, uint32_t matmul_lanes = 0) : device_(std::move(device)) {
-    auto pipelines = vulkan::Pipelines::create(device_, matmul_lanes);
-    EXPECT_TRUE(pipelines.ok()) << pipelines.status().to_string();
-    if (pipelines.ok()) pipelines_ = std::move(pipelines).value();
+  // With the device's own pipeline options.
+  explicit OpRunner(std::shared_ptr<vulkan::VulkanDevice> device) : device_(std::move(device)) {
+    adopt(vulkan::Pipelines::create(device_));
+  }
+  // With other matmul splits (vulkan::PipelineOptions).
+  OpRunner(std::shared_ptr<vulkan::VulkanDevice> device, const vulkan::PipelineOptions& options)
+      : device_(std::move(device)) {
+    adopt(vulkan::Pipelines::create(device_, options));
   }
 
-  // Workgroups a matmul over `out` rows needs.
-  uint32_t matmul_groups(int64_t out) const {
-    const uint32_t rows = pipelines_ ? pipelines_->matmul_rows_per_workgroup() : 4;
-    return static_cast<uint32_t>((out + rows - 1) / rows);
+  // The workgroup grid of matmul `shader` over `out` rows of W and `tokens` tokens.
+  std::pair<uint32_t, uint32_t> matmul_grid(vulkan::Shader shader, int64_t out, int64_t tokens) const {
+    const vulkan::MatmulSplit split = pipelines_ ? pipelines_->split(shader) : vulkan::MatmulSplit{};
+    return {static_cast<uint32_t>((out + split.rows_per_workgroup() - 1) / split.rows_per_workgroup()),
+            static_cast<uint32_t>((tokens + split.tile - 1) / split.tile)};
   }
 
   // Dispatches `shader` over (groups_x, groups_y) workgroups with `push` and reads act, kv, io, logits back.
@@ -118,6 +123,11 @@ class OpRunner {
   }
 
  private:
+  void adopt(Result<std::unique_ptr<vulkan::Pipelines>> pipelines) {
+    EXPECT_TRUE(pipelines.ok()) << pipelines.status().to_string();
+    if (pipelines.ok()) pipelines_ = std::move(pipelines).value();
+  }
+
   std::shared_ptr<vulkan::VulkanDevice> device_;
   std::unique_ptr<vulkan::Pipelines> pipelines_;
 };

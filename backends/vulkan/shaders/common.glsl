@@ -1,15 +1,27 @@
 // Shared by every shader of the Vulkan backend: the one descriptor set layout (every pipeline binds
 // the same buffers; each dispatch finds its tensors through word offsets in push constants) and the
 // header of the host-written I/O buffer. Workgroups are 64 invocations and reduce through shared
-// memory, so nothing assumes a subgroup size.
+// memory, or, built with MOBIQ_SUBGROUPS for devices that have them, through subgroup operations
+// first; nothing assumes a subgroup size.
 #extension GL_GOOGLE_include_directive : require
+#ifdef MOBIQ_SUBGROUPS
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
+#ifdef MOBIQ_KV_F16
+#extension GL_EXT_shader_16bit_storage : require
+#endif
 
 #define WG 64
 layout(local_size_x = WG) in;
 
+// Some buffers are also declared as vectors of four (Weights4, Activations4, KvCache4), read so where
+// a tensor's rows are aligned: CPU drivers (lavapipe) pay per load instruction, GPUs get
+// wider loads.
 // Dense tensors (f32 / f16 / bf16 as stored), f16 scales and zeros of sliced linears, norms, router
 // weights and the rope table as f32.
 layout(std430, set = 0, binding = 0) readonly buffer Weights { uint weights[]; };
+layout(std430, set = 0, binding = 0) readonly buffer Weights4 { uvec4 weights4[]; };
 // Slice plane p of every sliced linear: binding 1 + p.
 layout(std430, set = 0, binding = 1) readonly buffer Plane0 { uint plane0[]; };
 layout(std430, set = 0, binding = 2) readonly buffer Plane1 { uint plane1[]; };
@@ -17,8 +29,18 @@ layout(std430, set = 0, binding = 3) readonly buffer Plane2 { uint plane2[]; };
 layout(std430, set = 0, binding = 4) readonly buffer Plane3 { uint plane3[]; };
 // Activations of up to max_batch tokens.
 layout(std430, set = 0, binding = 5) buffer Activations { float act[]; };
-// KV cache: [layers][2][context][kv_dim].
+layout(std430, set = 0, binding = 5) buffer Activations4 { vec4 act4[]; };
+// KV cache: [layers][2][context][kv_dim], f32, or f16 when built with MOBIQ_KV_F16 (devices with
+// 16-bit storage): half the memory and the attention's reads. KV_STORE converts a value to it.
+#ifdef MOBIQ_KV_F16
+layout(std430, set = 0, binding = 6) buffer KvCache { float16_t kv[]; };
+layout(std430, set = 0, binding = 6) buffer KvCache4 { f16vec4 kv4[]; };
+#define KV_STORE(x) float16_t(x)
+#else
 layout(std430, set = 0, binding = 6) buffer KvCache { float kv[]; };
+layout(std430, set = 0, binding = 6) buffer KvCache4 { vec4 kv4[]; };
+#define KV_STORE(x) (x)
+#endif
 // Host-visible: the header below, thresholds, tokens, per-token slice counts.
 layout(std430, set = 0, binding = 7) buffer Io { uint io[]; };
 // Host-visible: logits of the rows the output head computes.
@@ -53,6 +75,44 @@ float f32_weight(uint word) { return uintBitsToFloat(weights[word]); }
 
 shared float reduce_scratch[WG];
 
+#ifdef MOBIQ_SUBGROUPS
+// Each subgroup reduces its values, then subgroup 0 the subgroups' results: any subgroup size, any
+// number of subgroups. Every invocation gets the result. Contains barriers: call from uniform
+// control flow.
+float workgroup_sum(float v) {
+  const float part = subgroupAdd(v);
+  barrier();
+  if (subgroupElect()) reduce_scratch[gl_SubgroupID] = part;
+  barrier();
+  if (gl_SubgroupID == 0u) {
+    float x = 0.0;
+    for (uint i = gl_SubgroupInvocationID; i < gl_NumSubgroups; i += gl_SubgroupSize) x += reduce_scratch[i];
+    x = subgroupAdd(x);
+    if (subgroupElect()) reduce_scratch[WG - 1] = x;
+  }
+  barrier();
+  const float total = reduce_scratch[WG - 1];
+  barrier();
+  return total;
+}
+
+float workgroup_max(float v) {
+  const float part = subgroupMax(v);
+  barrier();
+  if (subgroupElect()) reduce_scratch[gl_SubgroupID] = part;
+  barrier();
+  if (gl_SubgroupID == 0u) {
+    float x = -1.0 / 0.0;
+    for (uint i = gl_SubgroupInvocationID; i < gl_NumSubgroups; i += gl_SubgroupSize) x = max(x, reduce_scratch[i]);
+    x = subgroupMax(x);
+    if (subgroupElect()) reduce_scratch[WG - 1] = x;
+  }
+  barrier();
+  const float m = reduce_scratch[WG - 1];
+  barrier();
+  return m;
+}
+#else
 // Sum of v over the workgroup; every invocation gets the total. Contains barriers: call from
 // uniform control flow.
 float workgroup_sum(float v) {
@@ -82,3 +142,4 @@ float workgroup_max(float v) {
   barrier();
   return m;
 }
+#endif

@@ -33,7 +33,7 @@ void main() {
   }
   barrier();
   for (uint i = gl_LocalInvocationID.x; i < kv_dim; i += WG) {
-    kv[pc.k_cache + position * kv_dim + i] = act[pc.k + t * kv_dim + i];
-    kv[pc.v_cache + position * kv_dim + i] = act[pc.v + t * kv_dim + i];
+    kv[pc.k_cache + position * kv_dim + i] = KV_STORE(act[pc.k + t * kv_dim + i]);
+    kv[pc.v_cache + position * kv_dim + i] = KV_STORE(act[pc.v + t * kv_dim + i]);
   }
 }
