@@ -135,8 +135,12 @@ Status CpuExecutor::write_output(int64_t n, const ForwardOutput& output) {
   } else {
     matmul_dense(weights_.output, normed_.data(), rows, logits, pool_, workspace_);
   }
-  if (output.kind == ForwardOutput::Kind::kArgmax)
-    *output.argmax = static_cast<int32_t>(std::max_element(logits_.begin(), logits_.end()) - logits_.begin());
+  if (output.kind == ForwardOutput::Kind::kArgmax) {
+    const KernelSet* set = loaded_->kernels();
+    *output.argmax = static_cast<int32_t>(set != nullptr && set->argmax != nullptr
+                                              ? set->argmax(logits_.data(), config_.vocab_size)
+                                              : std::max_element(logits_.begin(), logits_.end()) - logits_.begin());
+  }
   return Status::Ok();
 }
 
@@ -160,7 +164,7 @@ Status CpuExecutor::attention_block(int layer, int64_t n) {
   }
   const AttentionShape shape{config_.n_heads, config_.n_kv_heads, config_.head_dim};
   attention(shape, q_.data(), k_cache, v_cache, n, start, mixed_.data(), scores_.data(), options_.context_size,
-            pool_);
+            pool_, loaded_->kernels() != nullptr ? loaded_->kernels()->attend : nullptr);
   MOBIQ_RETURN_IF_ERROR(run_group(layer, LinearGroup::kO, mixed_.data(), n, {{&w.o, 3, delta_.data()}}));
   add_in_place(x_.data(), delta_.data(), n * hidden);
   return Status::Ok();
@@ -173,7 +177,11 @@ Status CpuExecutor::feed_forward_block(int layer, int64_t n) {
   rms_norm(x_.data(), w.ffn_norm, config_.rms_norm_eps, n, hidden, normed_.data());
   MOBIQ_RETURN_IF_ERROR(run_group(layer, LinearGroup::kGateUp, normed_.data(), n,
                                   {{&w.gate, 4, gate_.data()}, {&w.up, 5, up_.data()}}));
-  swiglu(gate_.data(), up_.data(), n * inter);
+  if (const KernelSet* set = loaded_->kernels(); set != nullptr && set->swiglu != nullptr) {
+    set->swiglu(gate_.data(), up_.data(), n * inter);
+  } else {
+    swiglu(gate_.data(), up_.data(), n * inter);
+  }
   MOBIQ_RETURN_IF_ERROR(run_group(layer, LinearGroup::kDown, gate_.data(), n, {{&w.down, 6, delta_.data()}}));
   add_in_place(x_.data(), delta_.data(), n * hidden);
   return Status::Ok();
