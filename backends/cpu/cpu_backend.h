@@ -17,8 +17,8 @@ class CpuBackend final : public Backend {
   // One kernel set by name (kernel_sets()); an error for a set this build or CPU lacks.
   static Result<std::unique_ptr<CpuBackend>> with_kernel_set(const std::string& name);
   // The kernel sets this build has and this CPU can run: "reference" (the f32 oracle, reading the
-  // file in place), then the int8 sets of backends/cpu/kernels best first ("avx2", "neon-dotprod",
-  // the portable "scalar").
+  // file in place), then the int8 sets of backends/cpu/kernels best first ("avx512-vnni", "avx2",
+  // "neon-dotprod", the portable "scalar").
   static std::vector<std::string> kernel_sets();
 
   const char* name() const override { return "cpu"; }

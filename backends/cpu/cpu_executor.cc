@@ -54,6 +54,8 @@ CpuExecutor::CpuExecutor(std::shared_ptr<const CpuLoadedModel> loaded, const Exe
   gate_.resize(batch * config_.intermediate_size);
   up_.resize(batch * config_.intermediate_size);
   scores_.resize(pool_.size() * ctx);
+  rope_cos_.resize(batch * (config_.head_dim / 2));
+  rope_sin_.resize(batch * (config_.head_dim / 2));
   const int64_t widest_in = std::max({config_.hidden_size, config_.q_dim(), config_.intermediate_size});
   const int64_t widest_out = std::max({config_.q_dim(), config_.kv_dim(), config_.hidden_size, config_.intermediate_size});
   int32_t widest_router = 0;
@@ -109,7 +111,11 @@ Status CpuExecutor::forward(std::span<const int32_t> tokens, int32_t start_posit
   const int64_t n = static_cast<int64_t>(tokens.size());
   const int64_t hidden = config_.hidden_size;
   start_ = start_position;
-  for (int64_t t = 0; t < n; ++t) read_row(weights_.token_embedding, tokens[t], x_.data() + t * hidden);
+  const int64_t half = config_.head_dim / 2;
+  for (int64_t t = 0; t < n; ++t) {
+    read_row(weights_.token_embedding, tokens[t], x_.data() + t * hidden);
+    rope_.angles(start_position + static_cast<int32_t>(t), rope_cos_.data() + t * half, rope_sin_.data() + t * half);
+  }
 
   std::shared_lock residency(loaded_->residency_mutex());
   for (int layer = 0; layer < config_.n_layers; ++layer) {
@@ -135,8 +141,12 @@ Status CpuExecutor::write_output(int64_t n, const ForwardOutput& output) {
   } else {
     matmul_dense(weights_.output, normed_.data(), rows, logits, pool_, workspace_);
   }
-  if (output.kind == ForwardOutput::Kind::kArgmax)
-    *output.argmax = static_cast<int32_t>(std::max_element(logits_.begin(), logits_.end()) - logits_.begin());
+  if (output.kind == ForwardOutput::Kind::kArgmax) {
+    const KernelSet* set = loaded_->kernels();
+    *output.argmax = static_cast<int32_t>(set != nullptr && set->argmax != nullptr
+                                              ? set->argmax(logits_.data(), config_.vocab_size)
+                                              : std::max_element(logits_.begin(), logits_.end()) - logits_.begin());
+  }
   return Status::Ok();
 }
 
@@ -151,16 +161,18 @@ Status CpuExecutor::attention_block(int layer, int64_t n) {
 
   float* k_cache = k_cache_.data() + static_cast<int64_t>(layer) * options_.context_size * kv_dim;
   float* v_cache = v_cache_.data() + static_cast<int64_t>(layer) * options_.context_size * kv_dim;
+  const int64_t half = config_.head_dim / 2;
   for (int64_t t = 0; t < n; ++t) {
     const int32_t position = start + static_cast<int32_t>(t);
-    rope_.apply(q_.data() + t * q_dim, config_.n_heads, position);
-    rope_.apply(k_.data() + t * kv_dim, config_.n_kv_heads, position);
+    const float *cos = rope_cos_.data() + t * half, *sin = rope_sin_.data() + t * half;
+    rope_.rotate(q_.data() + t * q_dim, config_.n_heads, cos, sin);
+    rope_.rotate(k_.data() + t * kv_dim, config_.n_kv_heads, cos, sin);
     std::memcpy(k_cache + position * kv_dim, k_.data() + t * kv_dim, kv_dim * sizeof(float));
     std::memcpy(v_cache + position * kv_dim, v_.data() + t * kv_dim, kv_dim * sizeof(float));
   }
   const AttentionShape shape{config_.n_heads, config_.n_kv_heads, config_.head_dim};
   attention(shape, q_.data(), k_cache, v_cache, n, start, mixed_.data(), scores_.data(), options_.context_size,
-            pool_);
+            pool_, loaded_->kernels() != nullptr ? loaded_->kernels()->attend : nullptr);
   MOBIQ_RETURN_IF_ERROR(run_group(layer, LinearGroup::kO, mixed_.data(), n, {{&w.o, 3, delta_.data()}}));
   add_in_place(x_.data(), delta_.data(), n * hidden);
   return Status::Ok();
@@ -173,7 +185,11 @@ Status CpuExecutor::feed_forward_block(int layer, int64_t n) {
   rms_norm(x_.data(), w.ffn_norm, config_.rms_norm_eps, n, hidden, normed_.data());
   MOBIQ_RETURN_IF_ERROR(run_group(layer, LinearGroup::kGateUp, normed_.data(), n,
                                   {{&w.gate, 4, gate_.data()}, {&w.up, 5, up_.data()}}));
-  swiglu(gate_.data(), up_.data(), n * inter);
+  if (const KernelSet* set = loaded_->kernels(); set != nullptr && set->swiglu != nullptr) {
+    set->swiglu(gate_.data(), up_.data(), n * inter);
+  } else {
+    swiglu(gate_.data(), up_.data(), n * inter);
+  }
   MOBIQ_RETURN_IF_ERROR(run_group(layer, LinearGroup::kDown, gate_.data(), n, {{&w.down, 6, delta_.data()}}));
   add_in_place(x_.data(), delta_.data(), n * hidden);
   return Status::Ok();

@@ -78,6 +78,7 @@ class CpuExecutor final : public Executor {
   std::vector<float> gate_;     // [batch][intermediate]
   std::vector<float> up_;       // [batch][intermediate]
   std::vector<float> scores_;   // [threads][context] attention weights per worker
+  std::vector<float> rope_cos_, rope_sin_;  // [batch][head_dim / 2] this pass's positions, for every layer
   std::vector<uint8_t> slices_;         // [batch] slice count per token for the group being run
   std::vector<uint8_t> recorded_;       // [batch][layers][kLinearGroups] when options_.record_slices
   std::vector<float> logits_;           // [vocab] for ForwardOutput::kArgmax

@@ -6,9 +6,16 @@
 namespace mobiq::cpu {
 namespace {
 
-// Row blocks per parallel chunk: 4 blocks of 8 rows, a few KiB of weights per plane, small enough
-// that a thread slowed by other work on its core holds back little.
+// Row blocks per parallel chunk: at least 4 blocks of 8 rows (a few KiB of weights per plane), and
+// at most about kChunksPerThread chunks per thread and job. Small chunks let a thread slowed by
+// other work hold back little; each chunk also costs two atomic updates on counters shared by the
+// cores (~0.1-0.3 us), and a decode step of fixture-a had ~940 of them at 4 blocks per chunk.
 constexpr int64_t kBlocksPerChunk = 4;
+constexpr int64_t kChunksPerThread = 8;
+
+int64_t grain_of(int64_t blocks, const ThreadPool& pool) {
+  return std::max(kBlocksPerChunk, blocks / (kChunksPerThread * pool.size()));
+}
 
 // The first error any worker met (kernels only fail on misuse: a bad row range or plane count).
 class FirstError {
@@ -38,7 +45,7 @@ Status sliced_group_matmul(const KernelSet& set, std::span<const PackedSliced* c
   const size_t count = std::min<size_t>(linears.size(), 7);
   for (size_t i = 0; i < count; ++i) first[i + 1] = first[i] + blocks_of(linears[i]->out());
   FirstError error;
-  pool.parallel_for(first[count], kBlocksPerChunk, [&](int64_t b0, int64_t b1, int) {
+  pool.parallel_for(first[count], grain_of(first[count], pool), [&](int64_t b0, int64_t b1, int) {
     for (size_t i = 0; i < count; ++i) {
       const int64_t lo = std::max(b0, first[i]), hi = std::min(b1, first[i + 1]);
       if (lo >= hi) continue;
@@ -55,7 +62,7 @@ Status dense_q8_matmul(const KernelSet& set, const PackedDenseQ8& w, const float
   MOBIQ_RETURN_IF_ERROR(quantize_input(set, x, n, w.in(), xq));
   FirstError error;
   const int64_t block = PackedDenseQ8::row_block();
-  pool.parallel_for(blocks_of(w.out()), kBlocksPerChunk * 4, [&](int64_t b0, int64_t b1, int) {
+  pool.parallel_for(blocks_of(w.out()), grain_of(blocks_of(w.out()), pool), [&](int64_t b0, int64_t b1, int) {
     error.record(dense_q8_matmul_rows(set, w, xq, b0 * block, std::min(w.out(), b1 * block), y));
   });
   return error.take();

@@ -21,13 +21,16 @@ void cpu_relax() {
 #endif
 }
 
+int threads_for(int n_threads) {
+  return n_threads > 0 ? n_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 constexpr uint64_t ticket_of(uint64_t generation, uint64_t chunk) { return (generation << 32) | chunk; }
 
 }  // namespace
 
-ThreadPool::ThreadPool(int n_threads) {
-  if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  for (int i = 1; i < n_threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+ThreadPool::ThreadPool(int n_threads) : solo_(threads_for(n_threads)) {
+  for (int i = 1; i < threads_for(n_threads); ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -40,16 +43,18 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::run_chunks(const Job& job, int worker) {
+int64_t ThreadPool::run_chunks(const Job& job, int worker) {
+  int64_t ran = 0;
   uint64_t ticket = ticket_.load(std::memory_order_acquire);
   for (;;) {
     // A ticket of another generation means this job is over (a stale snapshot): stop.
     if ((ticket >> 32) != (job.generation & 0xffffffffu) || static_cast<int64_t>(ticket & 0xffffffffu) >= job.chunks)
-      return;
+      return ran;
     if (!ticket_.compare_exchange_weak(ticket, ticket + 1, std::memory_order_acq_rel)) continue;
     const int64_t chunk = static_cast<int64_t>(ticket & 0xffffffffu);
     const int64_t begin = chunk * job.grain;
     (*job.fn)(begin, std::min(job.n, begin + job.grain), worker);
+    ++ran;
     if (finished_.fetch_add(1, std::memory_order_acq_rel) + 1 == job.chunks) {
       std::lock_guard<std::mutex> lock(mutex_);  // the caller may be about to sleep on done_
       done_.notify_one();
@@ -62,7 +67,8 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const ChunkFn& fn) {
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
   const int64_t chunks = (n + grain - 1) / grain;
-  if (workers_.empty() || chunks == 1) {
+  const auto started = SoloPolicy::Clock::now();
+  if (workers_.empty() || chunks == 1 || solo_.solo(started)) {
     fn(0, n, 0);
     return;
   }
@@ -76,7 +82,14 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const ChunkFn& fn) {
     generation_.store(job.generation, std::memory_order_release);
   }
   wake_.notify_all();
-  run_chunks(job, 0);
+  const int64_t own = run_chunks(job, 0);
+  const auto worked = SoloPolicy::Clock::now();
+  wait_for(chunks);
+  const auto done = SoloPolicy::Clock::now();
+  solo_.record(done, worked - started, done - worked, own, chunks);
+}
+
+void ThreadPool::wait_for(int64_t chunks) {
   for (int i = 0; i < kSpins; ++i) {
     if (finished_.load(std::memory_order_acquire) == chunks) return;
     cpu_relax();

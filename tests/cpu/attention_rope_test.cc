@@ -2,7 +2,11 @@
 
 #include <cmath>
 #include <numbers>
+#include <string>
+#include <tuple>
+#include <vector>
 
+#include "backends/cpu/kernels/kernels.h"
 #include "backends/cpu/ops/attention.h"
 #include "backends/cpu/ops/rope.h"
 #include "tests/cpu/random_weights.h"
@@ -39,17 +43,30 @@ struct AttentionCase {
   int32_t start;
 };
 
-class AttentionTest : public ::testing::TestWithParam<AttentionCase> {};
+// The portable step ("portable") and every available kernel set's vectorized one.
+std::vector<std::string> attend_variants() {
+  std::vector<std::string> names = {"portable"};
+  for (const KernelSet* set : available_kernel_sets())
+    if (set->attend != nullptr) names.push_back(set->name);
+  return names;
+}
+
+AttendFn attend_of(const std::string& name) {
+  return name == "portable" ? nullptr : kernel_set_by_name(name).value()->attend;
+}
+
+class AttentionTest : public ::testing::TestWithParam<std::tuple<AttentionCase, std::string>> {};
 
 TEST_P(AttentionTest, MatchesNaiveCausalAttention) {
-  const auto [shape, n, start] = GetParam();
+  const auto [shape, n, start] = std::get<0>(GetParam());
   const int64_t positions = start + n;
   const auto q = random_floats(n * shape.n_heads * shape.head_dim, 1, -2, 2);
   const auto k = random_floats(positions * shape.n_kv_heads * shape.head_dim, 2, -2, 2);
   const auto v = random_floats(positions * shape.n_kv_heads * shape.head_dim, 3);
   ThreadPool pool(2);
   std::vector<float> scores(pool.size() * positions), out(n * shape.n_heads * shape.head_dim);
-  attention(shape, q.data(), k.data(), v.data(), n, start, out.data(), scores.data(), positions, pool);
+  attention(shape, q.data(), k.data(), v.data(), n, start, out.data(), scores.data(), positions, pool,
+            attend_of(std::get<1>(GetParam())));
   for (int64_t t = 0; t < n; ++t)
     for (int h = 0; h < shape.n_heads; ++h) {
       const auto expected = naive_attention(shape, q, k, v, t, h, start);
@@ -58,11 +75,18 @@ TEST_P(AttentionTest, MatchesNaiveCausalAttention) {
     }
 }
 
-// MHA, GQA (fixture-a's 6/2), MQA; one token, a prefill, a decode step deep into a long context.
+// MHA, GQA (fixture-a's 6/2), MQA; one token, a prefill (every key count from 1 up, so every tail
+// of the 8-key tiles), a decode step deep into a long context; head_dim 128 (two 64-dim passes), and
+// head dims that are not a multiple of 8 (6, 20: the scalar dim tails).
 INSTANTIATE_TEST_SUITE_P(Shapes, AttentionTest,
-                         ::testing::Values(AttentionCase{{4, 4, 16}, 1, 0}, AttentionCase{{6, 2, 64}, 37, 0},
-                                           AttentionCase{{8, 1, 32}, 5, 11}, AttentionCase{{6, 2, 64}, 1, 2047},
-                                           AttentionCase{{2, 2, 6}, 300, 0}));
+                         ::testing::Combine(::testing::Values(AttentionCase{{4, 4, 16}, 1, 0},
+                                                              AttentionCase{{6, 2, 64}, 37, 0},
+                                                              AttentionCase{{8, 1, 32}, 5, 11},
+                                                              AttentionCase{{6, 2, 64}, 1, 2047},
+                                                              AttentionCase{{2, 2, 6}, 300, 0},
+                                                              AttentionCase{{4, 2, 128}, 3, 61},
+                                                              AttentionCase{{3, 1, 20}, 19, 2}),
+                                            ::testing::ValuesIn(attend_variants())));
 
 TEST(Rope, RotatesPairsByPositionTimesFrequency) {
   ModelConfig c;

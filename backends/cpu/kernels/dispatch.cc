@@ -20,6 +20,7 @@ namespace mobiq::cpu {
 
 extern const KernelSet kReferenceKernels;
 #if defined(__x86_64__)
+extern const KernelSet kAvx512VnniKernels;
 extern const KernelSet kAvx2Kernels;
 #endif
 #if defined(__aarch64__)
@@ -41,8 +42,11 @@ std::vector<const KernelSet*> detect() {
 #if defined(__x86_64__)
   // libgcc's check includes the OS saving the YMM state (XGETBV).
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c())
-    sets.push_back(&kAvx2Kernels);
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c();
+  if (avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
+    sets.push_back(&kAvx512VnniKernels);
+  if (avx2) sets.push_back(&kAvx2Kernels);
 #endif
 #if defined(__aarch64__) && defined(__linux__)
   if (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) sets.push_back(&kNeonDotprodKernels);
@@ -55,6 +59,7 @@ std::vector<const KernelSet*> detect() {
 constexpr const char* kCompiledIn[] = {
     "scalar",
 #if defined(__x86_64__)
+    "avx512-vnni",
     "avx2",
 #endif
 #if defined(__aarch64__)

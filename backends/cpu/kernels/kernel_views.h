@@ -61,13 +61,27 @@ using SlicedRowsFn = void (*)(const SlicedBlocksView& w, int k, const QuantizedV
 using DenseQ8RowsFn = void (*)(const DenseQ8View& w, const QuantizedView& x, int64_t block0, int64_t block1,
                                float* y, int64_t y_stride);
 
+// The f32 steps between the matmuls, for sets that vectorize them (nullptr: the portable f32 ops of
+// backends/cpu/ops run, which are also the oracle these are tested against).
+//   attend: one query head q [head_dim] against keys and values 0..n_keys-1 (key j at k + j * kv_stride,
+//           likewise v): out [head_dim] = softmax(scale * K q) V; scores: scratch [n_keys].
+//   swiglu: gate[i] = silu(gate[i]) * up[i] for i < n.
+//   argmax: the first index of the largest of x[0, n), n >= 1.
+using AttendFn = void (*)(const float* q, const float* k, const float* v, int64_t kv_stride, int64_t n_keys,
+                          int head_dim, float scale, float* scores, float* out);
+using SwigluFn = void (*)(float* gate, const float* up, int64_t n);
+using ArgmaxFn = int64_t (*)(const float* x, int64_t n);
+
 // One ISA's kernels. Every set reads the same packed layouts, so a PackedSliced packed once serves
 // every set (switching sets needs no repack).
 struct KernelSet {
-  const char* name;  // "scalar" (portable), "avx2", "neon-dotprod"
+  const char* name;  // "scalar" (portable), "avx2", "avx512-vnni", "neon-dotprod"
   QuantizeFn quantize;
   SlicedRowsFn sliced_rows;
   DenseQ8RowsFn dense_q8_rows;
+  AttendFn attend = nullptr;
+  SwigluFn swiglu = nullptr;
+  ArgmaxFn argmax = nullptr;
 };
 
 }  // namespace mobiq::cpu

@@ -6,9 +6,32 @@
 #include "backends/cpu/ops/vector_math.h"
 
 namespace mobiq::cpu {
+namespace {
+
+// The portable AttendFn: softmax(scale * K q) V for one query head.
+void attend_portable(const float* q, const float* k, const float* v, int64_t kv_stride, int64_t n_keys, int hd,
+                     float scale, float* s, float* out) {
+  float max_score = -INFINITY;
+  for (int64_t j = 0; j < n_keys; ++j) {
+    s[j] = dot(q, k + j * kv_stride, hd) * scale;
+    max_score = std::max(max_score, s[j]);
+  }
+  float total = 0.0f;
+  for (int64_t j = 0; j < n_keys; ++j) {
+    s[j] = std::exp(s[j] - max_score);
+    total += s[j];
+  }
+  std::fill(out, out + hd, 0.0f);
+  const float inv_total = 1.0f / total;
+  for (int64_t j = 0; j < n_keys; ++j) axpy(s[j] * inv_total, v + j * kv_stride, out, hd);
+}
+
+}  // namespace
 
 void attention(const AttentionShape& shape, const float* q, const float* k_cache, const float* v_cache,
-               int64_t n, int32_t start, float* out, float* scores, int64_t scores_stride, ThreadPool& pool) {
+               int64_t n, int32_t start, float* out, float* scores, int64_t scores_stride, ThreadPool& pool,
+               AttendFn attend) {
+  if (attend == nullptr) attend = attend_portable;
   const int hd = shape.head_dim;
   const int group = shape.n_heads / shape.n_kv_heads;
   const int64_t kv_stride = static_cast<int64_t>(shape.n_kv_heads) * hd;
@@ -21,22 +44,9 @@ void attention(const AttentionShape& shape, const float* q, const float* k_cache
       const int64_t t = item / shape.n_heads;
       const int h = static_cast<int>(item % shape.n_heads);
       const int64_t kv_offset = static_cast<int64_t>(h / group) * hd;
-      const float* qh = q + t * q_stride + static_cast<int64_t>(h) * hd;
+      const int64_t offset = t * q_stride + static_cast<int64_t>(h) * hd;
       const int64_t n_keys = start + t + 1;  // causal: keys up to and including this position
-      float max_score = -INFINITY;
-      for (int64_t j = 0; j < n_keys; ++j) {
-        s[j] = dot(qh, k_cache + j * kv_stride + kv_offset, hd) * scale;
-        max_score = std::max(max_score, s[j]);
-      }
-      float total = 0.0f;
-      for (int64_t j = 0; j < n_keys; ++j) {
-        s[j] = std::exp(s[j] - max_score);
-        total += s[j];
-      }
-      float* oh = out + t * q_stride + static_cast<int64_t>(h) * hd;
-      std::fill(oh, oh + hd, 0.0f);
-      const float inv_total = 1.0f / total;
-      for (int64_t j = 0; j < n_keys; ++j) axpy(s[j] * inv_total, v_cache + j * kv_stride + kv_offset, oh, hd);
+      attend(q + offset, k_cache + kv_offset, v_cache + kv_offset, kv_stride, n_keys, hd, scale, s, out + offset);
     }
   });
 }

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 
+#include "backends/cpu/kernels/kernel_views.h"
 #include "runtime/core/thread_pool.h"
 #include "runtime/model/model_config.h"
 
@@ -16,8 +17,10 @@ struct AttentionShape {
 
 // q: [n][n_heads][head_dim] for positions start .. start+n-1; k_cache, v_cache: [positions][n_kv_heads]
 // [head_dim] holding at least start+n positions; out: [n][n_heads][head_dim].
-// scores: per-worker scratch, [pool.size()][>= start + n].
+// scores: per-worker scratch, [pool.size()][>= start + n]. attend: a kernel set's per-head step, or
+// nullptr for the portable one (the oracle).
 void attention(const AttentionShape& shape, const float* q, const float* k_cache, const float* v_cache,
-               int64_t n, int32_t start, float* out, float* scores, int64_t scores_stride, ThreadPool& pool);
+               int64_t n, int32_t start, float* out, float* scores, int64_t scores_stride, ThreadPool& pool,
+               AttendFn attend = nullptr);
 
 }  // namespace mobiq::cpu

@@ -30,15 +30,27 @@ Rope::Rope(const ModelConfig& config) : head_dim_(config.head_dim), inv_freq_(co
 }
 
 void Rope::apply(float* x, int n_heads, int32_t position) const {
-  const int half = head_dim_ / 2;
-  for (int i = 0; i < half; ++i) {
+  std::vector<float> cos(head_dim_ / 2), sin(head_dim_ / 2);
+  angles(position, cos.data(), sin.data());
+  rotate(x, n_heads, cos.data(), sin.data());
+}
+
+void Rope::angles(int32_t position, float* cos, float* sin) const {
+  for (int i = 0; i < head_dim_ / 2; ++i) {
     const float angle = static_cast<float>(position) * inv_freq_[i];
-    const float c = std::cos(angle), s = std::sin(angle);
-    for (int h = 0; h < n_heads; ++h) {
-      float* v = x + h * head_dim_;
+    cos[i] = std::cos(angle);
+    sin[i] = std::sin(angle);
+  }
+}
+
+void Rope::rotate(float* x, int n_heads, const float* cos, const float* sin) const {
+  const int half = head_dim_ / 2;
+  for (int h = 0; h < n_heads; ++h) {
+    float* v = x + h * head_dim_;
+    for (int i = 0; i < half; ++i) {
       const float a = v[i], b = v[i + half];
-      v[i] = a * c - b * s;
-      v[i + half] = b * c + a * s;
+      v[i] = a * cos[i] - b * sin[i];
+      v[i + half] = b * cos[i] + a * sin[i];
     }
   }
 }

@@ -17,6 +17,10 @@ class Rope {
 
   // Rotates n_heads vectors of head_dim floats in place: x [n_heads][head_dim].
   void apply(float* x, int n_heads, int32_t position) const;
+  // The same in two steps, so one token's angles serve its q and k heads in every layer: cos and sin
+  // [head_dim / 2] of position * inv_freq_i, then the rotation by them.
+  void angles(int32_t position, float* cos, float* sin) const;
+  void rotate(float* x, int n_heads, const float* cos, const float* sin) const;
 
   const std::vector<float>& inv_freq() const { return inv_freq_; }
 
