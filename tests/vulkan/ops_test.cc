@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <ostream>
 #include <random>
 #include <string>
 #include <tuple>
@@ -77,6 +78,8 @@ const MatmulCase kMatmulCases[] = {
     {"Gemm16Lanes2Rows4Tokens", {16, 2, 4}, true}, {"Gemm1Lane4Rows8Tokens", {1, 4, 8}, true},
     {"Gemm4Lanes3Rows3Tokens", {4, 3, 3}, true},
 };
+
+void PrintTo(const MatmulCase& c, std::ostream* os) { *os << c.name; }
 
 class VulkanMatmul : public ::testing::TestWithParam<MatmulCase> {
  protected:
@@ -210,6 +213,10 @@ struct AttentionCase {
   bool subgroups;
   bool kv_f16;
 };
+
+void PrintTo(const AttentionCase& c, std::ostream* os) {
+  *os << "head_dim " << c.head_dim << (c.subgroups ? ", subgroups" : "") << (c.kv_f16 ? ", f16 KV cache" : "");
+}
 
 class VulkanAttention : public ::testing::TestWithParam<AttentionCase> {};
 
