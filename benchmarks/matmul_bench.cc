@@ -198,7 +198,6 @@ std::map<std::string, Row> g_rows;  // by set/shape/k/threads; the last (measure
 std::map<int, double> g_stream;     // threads -> GB/s
 std::map<int, double> g_stream_cpu; // threads -> GB/s per CPU second per thread
 
-// Times `once` under Google Benchmark and records it; bytes = weight bytes one call reads.
 // Times `once` under Google Benchmark and records it; bytes = weight bytes one call reads. Besides
 // wall time, the process's CPU time per thread: on a machine shared with other jobs a thread that
 // is descheduled mid-matmul inflates wall time, not CPU time (the pool's idle workers sleep).

@@ -21,16 +21,13 @@ void cpu_relax() {
 #endif
 }
 
-int threads_for(int n_threads) {
-  return n_threads > 0 ? n_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-}
-
 constexpr uint64_t ticket_of(uint64_t generation, uint64_t chunk) { return (generation << 32) | chunk; }
 
 }  // namespace
 
-ThreadPool::ThreadPool(int n_threads) : solo_(threads_for(n_threads)) {
-  for (int i = 1; i < threads_for(n_threads); ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+ThreadPool::ThreadPool(int n_threads) {
+  if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int i = 1; i < n_threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -82,11 +79,12 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const ChunkFn& fn) {
     generation_.store(job.generation, std::memory_order_release);
   }
   wake_.notify_all();
+  const auto woken = SoloPolicy::Clock::now();
   const int64_t own = run_chunks(job, 0);
   const auto worked = SoloPolicy::Clock::now();
   wait_for(chunks);
   const auto done = SoloPolicy::Clock::now();
-  solo_.record(done, worked - started, done - worked, own, chunks);
+  solo_.record(done, {woken - started, worked - woken, done - worked, own, chunks});
 }
 
 void ThreadPool::wait_for(int64_t chunks) {

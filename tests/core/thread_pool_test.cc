@@ -32,47 +32,59 @@ TEST(ThreadPool, CoversEveryItemOnceWithDistinctWorkerIndices) {
   }
 }
 
+// A parallel job whose caller ran `own` of 10 chunks in `work` and then waited `wait`.
+SoloPolicy::Job job(Clock::duration work, Clock::duration wait, int64_t own) { return {1us, work, wait, own, 10}; }
+
 TEST(SoloPolicy, AStallStartsASoloPeriodThatDoublesAndEnds) {
-  SoloPolicy p(2);
+  SoloPolicy p;
   Clock::time_point now{};
   EXPECT_FALSE(p.solo(now));
   // Waited 1 ms for the last chunk after 100 us of work: a stall.
-  p.record(now, 100us, 1ms, 5, 10);
+  p.record(now, job(100us, 1ms, 5));
   EXPECT_TRUE(p.solo(now));
   EXPECT_TRUE(p.solo(now + SoloPolicy::kMinSolo - 1us));
   EXPECT_FALSE(p.solo(now + SoloPolicy::kMinSolo));
   now += SoloPolicy::kMinSolo;
-  p.record(now, 100us, 1ms, 5, 10);  // the probe stalls again: twice as long
+  p.record(now, job(100us, 1ms, 5));  // the probe stalls again: twice as long
   EXPECT_TRUE(p.solo(now + 2 * SoloPolicy::kMinSolo - 1us));
   EXPECT_FALSE(p.solo(now + 2 * SoloPolicy::kMinSolo));
-  for (int i = 0; i < 20; ++i) p.record(now, 100us, 1ms, 5, 10);
+  for (int i = 0; i < 20; ++i) p.record(now, job(100us, 1ms, 5));
   EXPECT_EQ(p.solo_period(), SoloPolicy::kMaxSolo);
 }
 
-TEST(SoloPolicy, ShortWaitsAreNotStalls) {
-  SoloPolicy p(2);
-  // Waits under the work time, or under the floor however short the work: parallel stays on.
+TEST(SoloPolicy, JobsThatGainStayParallel) {
+  SoloPolicy p;
+  // Half the chunks each, and waits under the work time or under the floor: about 2x, no stall.
   for (int i = 0; i < 3 * SoloPolicy::kWindow; ++i) {
-    p.record(Clock::time_point{}, 200us, 150us, 5, 10);
-    p.record(Clock::time_point{}, 1us, SoloPolicy::kStallFloor, 5, 10);
+    p.record(Clock::time_point{}, job(200us, 150us, 5));
+    p.record(Clock::time_point{}, job(100us, SoloPolicy::kStallFloor, 5));
   }
   EXPECT_FALSE(p.solo(Clock::time_point{}));
 }
 
-TEST(SoloPolicy, StarvedHelpersStartASoloPeriodAndHealthyWindowsShortenIt) {
-  SoloPolicy p(2);
+TEST(SoloPolicy, AWindowWithoutGainStartsASoloPeriodAndAGoodOneShortensIt) {
+  SoloPolicy p;
   Clock::time_point now{};
-  // The worker ran 2 of every 10 chunks: under half its fair share (5 of 10) after a full window.
-  for (int i = 0; i < SoloPolicy::kWindow - 1; ++i) p.record(now, 100us, 10us, 8, 10);
+  // The workers ran 1 of 10 chunks: alone would have taken 100 us * 10 / 9 = 111 us against 101 us,
+  // a gain of 1.1 at best, under kMinGain once setup and waits count.
+  for (int i = 0; i < SoloPolicy::kWindow - 1; ++i) p.record(now, job(100us, 5us, 9));
   EXPECT_FALSE(p.solo(now));
-  p.record(now, 100us, 10us, 8, 10);
+  p.record(now, job(100us, 5us, 9));
   EXPECT_TRUE(p.solo(now));
   EXPECT_EQ(p.solo_period(), 2 * SoloPolicy::kMinSolo);
-  // 3 of 10 is above that bound: a healthy window halves the next period again.
+  // 3 of 10: 100 us * 10 / 7 = 143 us alone against 106 us, a gain of 1.35: the next period halves.
   now += SoloPolicy::kMinSolo;
-  for (int i = 0; i < SoloPolicy::kWindow; ++i) p.record(now, 100us, 10us, 7, 10);
+  for (int i = 0; i < SoloPolicy::kWindow; ++i) p.record(now, job(100us, 5us, 7));
   EXPECT_FALSE(p.solo(now));
   EXPECT_EQ(p.solo_period(), SoloPolicy::kMinSolo);
+}
+
+TEST(SoloPolicy, WakingTheWorkersCountsAgainstTheGain) {
+  SoloPolicy p;
+  // Even chunk shares, but 140 us to publish the job and wake the workers: 300 us a job against
+  // 150 us * 10 / 5 = 300 us alone.
+  for (int i = 0; i < SoloPolicy::kWindow; ++i) p.record(Clock::time_point{}, {140us, 150us, 10us, 5, 10});
+  EXPECT_TRUE(p.solo(Clock::time_point{}));
 }
 
 // A worker that sleeps 200 ms inside its chunk (as if descheduled) while the caller's chunk only
