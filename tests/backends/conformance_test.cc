@@ -7,7 +7,9 @@
 //   top-1 agreement  the most likely next token is the same for at least Tolerance::top1 of the tokens
 // The CPU's int8 kernel sets quantize activations to 8 bits per group of 128 (backends/cpu/kernels),
 // which costs 2-6% relative error on the random synthetic models (noise through every layer) and
-// under 3% on fixture-a; the bounds say so.
+// under 3% on fixture-a at 2-4 slices; the bounds say so. At 1 slice (2-bit codes) fixture-a
+// amplifies rounding: f32 attention steps equally close to double (3e-7 relative) moved it between
+// 1.9% and 3.0% across kernel sets and builds with and without -march=native, so its bound is 4%.
 // Routed passes are compared by replaying the reference's recorded slice counts as an explicit plan,
 // so a router score sitting on its threshold cannot make the comparison flaky; the candidate's own
 // routing must agree with the reference's counts for most (token, layer, group) decisions.
@@ -34,6 +36,7 @@ struct Tolerance {
   double top1;
 };
 constexpr Tolerance kRealModel{0.03, 0.9};
+constexpr Tolerance kRealModelOneSlice{0.04, 0.9};
 constexpr Tolerance kSyntheticFloat{0.03, 0.9};  // float activations (the GPU backends)
 constexpr Tolerance kSyntheticInt8{0.08, 0.8};   // int8 activations (cpu:avx2, cpu:neon-dotprod, cpu:scalar)
 constexpr double kRoutingAgreement = 0.9;
@@ -113,10 +116,10 @@ std::vector<float> logits_of(Executor& executor, const std::vector<int32_t>& tok
 class Conformance : public ::testing::TestWithParam<std::string> {
  protected:
   void expect_agreement(const std::vector<float>& reference, const std::vector<float>& candidate, int32_t vocab,
-                        const std::string& what, bool real_model = false) {
+                        const std::string& what, const Tolerance* real_model = nullptr) {
     ASSERT_EQ(reference.size(), candidate.size()) << what;
     const bool int8 = GetParam().starts_with("cpu:") && GetParam() != kOracle;
-    const Tolerance bound = real_model ? kRealModel : int8 ? kSyntheticInt8 : kSyntheticFloat;
+    const Tolerance bound = real_model != nullptr ? *real_model : int8 ? kSyntheticInt8 : kSyntheticFloat;
     const Agreement a = compare(reference, candidate, vocab);
     EXPECT_LE(a.worst_relative_error, bound.relative_error) << GetParam() << ", " << what;
     EXPECT_GE(a.top1, bound.top1) << GetParam() << ", " << what;
@@ -247,7 +250,7 @@ TEST_P(Conformance, FixtureAEndToEnd) {
   for (int k = 1; k <= kMaxPlanes; ++k)
     expect_agreement(logits_of(*oracle, *text, test::uniform_plan(k), vocab),
                      logits_of(*candidate, *text, test::uniform_plan(k), vocab), vocab,
-                     "fixture-a, " + std::to_string(k) + " slices", /*real_model=*/true);
+                     "fixture-a, " + std::to_string(k) + " slices", k == 1 ? &kRealModelOneSlice : &kRealModel);
   std::error_code ec;
   fs::remove_all(dir, ec);
 }
