@@ -14,12 +14,11 @@
 #include <vector>
 
 #include "backends/registry.h"
-#include "runtime/core/text_file.h"
 #include "runtime/engine/budget_plan.h"
 #include "runtime/engine/perplexity.h"
 #include "runtime/model/model.h"
 #include "tests/support/cpu_executor.h"
-#include "tests/support/spend_fixture.h"
+#include "tests/support/calibrated_eval_test.h"
 
 namespace mobiq::test {
 namespace {
@@ -32,27 +31,9 @@ constexpr double kPerplexityTolerance = 2e-3;  // relative
 // allows a few percent of the decisions to differ.
 constexpr double kBitsTolerance = 0.01;
 
-class RoutedKernelSets : public ::testing::Test {
+class RoutedKernelSets : public CalibratedEvalTest {
  protected:
-  static void SetUpTestSuite() {
-    if (!have_shared()) return;
-    const Status s = make_spend_fixture();  // already there under ctest
-    ASSERT_TRUE(s.ok()) << s.to_string();
-  }
-
-  void SetUp() override {
-    MOBIQ_REQUIRE_SHARED();
-    MOBIQ_REQUIRE_SHARED_DATA("eval_sotu.txt");
-    auto model = Model::open_mbq(spend_fixture_path().string());
-    ASSERT_TRUE(model.ok()) << model.status().to_string();
-    model_ = std::make_unique<Model>(std::move(model).value());
-    auto text = read_text_file(shared_data("eval_sotu.txt").string());
-    ASSERT_TRUE(text.ok()) << text.status().to_string();
-    auto tokens = protocol_tokens(model_->tokenizer(), model_->config().bos_id, *text);
-    ASSERT_TRUE(tokens.ok()) << tokens.status().to_string();
-    ASSERT_GE(static_cast<int64_t>(tokens->size()), kWindows * kWindow);
-    tokens_.assign(tokens->begin(), tokens->begin() + kWindows * kWindow);
-  }
+  RoutedKernelSets() : CalibratedEvalTest(kWindows * kWindow) {}
 
   Result<PerplexityResult> perplexity(Executor& executor, const SlicePlan& plan) {
     PerplexityOptions options;
@@ -101,8 +82,6 @@ class RoutedKernelSets : public ::testing::Test {
     return std::exp(nll / static_cast<double>(kWindows * (kWindow - 1)));
   }
 
-  std::unique_ptr<Model> model_;
-  std::vector<int32_t> tokens_;
 };
 
 TEST_F(RoutedKernelSets, PerplexityAndBitsAtRoutedBudgetsAreTheReferences) {

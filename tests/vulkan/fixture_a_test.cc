@@ -17,11 +17,10 @@
 
 #include "backends/registry.h"
 #include "backends/vulkan/vulkan_loaded_model.h"
-#include "runtime/core/text_file.h"
 #include "runtime/engine/budget_plan.h"
 #include "runtime/engine/perplexity.h"
 #include "runtime/model/model.h"
-#include "tests/support/spend_fixture.h"
+#include "tests/support/calibrated_eval_test.h"
 #include "tests/vulkan/vulkan_test_device.h"
 
 namespace mobiq::test {
@@ -57,27 +56,9 @@ std::unique_ptr<Executor> executor_on(const std::shared_ptr<LoadedModel>& loaded
   return executor.ok() ? std::move(executor).value() : nullptr;
 }
 
-class VulkanFixtureA : public ::testing::Test {
+class VulkanFixtureA : public CalibratedEvalTest {
  protected:
-  static void SetUpTestSuite() {
-    if (!have_shared()) return;
-    const Status s = make_spend_fixture();  // already there under ctest
-    ASSERT_TRUE(s.ok()) << s.to_string();
-  }
-
-  void SetUp() override {
-    MOBIQ_REQUIRE_SHARED();
-    MOBIQ_REQUIRE_SHARED_DATA("eval_sotu.txt");
-    auto model = Model::open_mbq(spend_fixture_path().string());
-    ASSERT_TRUE(model.ok()) << model.status().to_string();
-    model_ = std::make_unique<Model>(std::move(model).value());
-    auto text = read_text_file(shared_data("eval_sotu.txt").string());
-    ASSERT_TRUE(text.ok()) << text.status().to_string();
-    auto tokens = protocol_tokens(model_->tokenizer(), model_->config().bos_id, *text);
-    ASSERT_TRUE(tokens.ok()) << tokens.status().to_string();
-    ASSERT_GE(static_cast<int64_t>(tokens->size()), kWindows * kWindow);
-    tokens_.assign(tokens->begin(), tokens->begin() + kWindows * kWindow);
-  }
+  VulkanFixtureA() : CalibratedEvalTest(kWindows * kWindow) {}
 
   // Perplexity and measured bits of `plan` on both backends.
   void compare(const SlicePlan& plan, Executor& cpu, Executor& vulkan, const std::string& what) {
@@ -97,8 +78,6 @@ class VulkanFixtureA : public ::testing::Test {
                 got->bits_per_weight, got->seconds);
   }
 
-  std::unique_ptr<Model> model_;
-  std::vector<int32_t> tokens_;  // the first kWindows windows of the protocol's ids
 };
 
 TEST_F(VulkanFixtureA, PerplexityAtEveryUniformSliceCountIsTheCpus) {
