@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "format/model_config.h"
+#include "format/model_weights.h"
 #include "runtime/core/status.h"
-#include "runtime/model/model_config.h"
-#include "runtime/model/model_weights.h"
 
 namespace mobiq {
 

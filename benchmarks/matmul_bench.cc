@@ -1,6 +1,6 @@
 // Matmul throughput on the CPU backend.
 //
-// 1. The f32 reference path (backends/cpu/ops/matmul.h) on fixture-a's projections, tokens 1
+// 1. The f32 reference path (runtime/math/matmul.h) on fixture-a's projections, tokens 1
 //    (decode) and 512 (a prefill window), against a dense f32 matmul of the same shape.
 // 2. The kernel library (backends/cpu/kernels) on 7B-class shapes, one token, per kernel set, slice
 //    count k and thread count: time per matmul, GB/s of weight bytes actually read (planes 0..k-1 plus
@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "backends/cpu/kernels/kernels.h"
-#include "backends/cpu/ops/matmul.h"
+#include "runtime/math/matmul.h"
 #include "tests/cpu/random_weights.h"
 
 namespace mobiq::cpu {
@@ -40,10 +40,10 @@ void BM_dense_f32(benchmark::State& state) {
   const auto x = test::random_floats(tokens * kIn, 2);
   std::vector<float> y(tokens * kOut);
   ThreadPool pool(0);
-  MatmulWorkspace workspace(pool.size(), kIn);
+  math::MatmulWorkspace workspace(pool.size(), kIn);
   const DenseTensor dense{DType::kF32, w.data(), kOut, kIn};
   for (auto _ : state) {
-    matmul_dense(dense, x.data(), tokens, y.data(), pool, workspace);
+    math::matmul_dense(dense, x.data(), tokens, y.data(), pool, workspace);
     benchmark::DoNotOptimize(y.data());
   }
   state.counters["GFLOP/s"] = benchmark::Counter(2.0 * kOut * kIn * tokens, benchmark::Counter::kIsIterationInvariantRate);
@@ -56,11 +56,11 @@ void BM_sliced(benchmark::State& state) {
   const auto x = test::random_floats(tokens * kIn, 2);
   std::vector<float> y(tokens * kOut);
   ThreadPool pool(0);
-  MatmulWorkspace workspace(pool.size(), kIn);
+  math::MatmulWorkspace workspace(pool.size(), kIn);
   LinearWeights linear;
   linear.sliced = w.view;
   for (auto _ : state) {
-    matmul(linear, k, x.data(), tokens, y.data(), pool, workspace);
+    math::matmul(linear, k, x.data(), tokens, y.data(), pool, workspace);
     benchmark::DoNotOptimize(y.data());
   }
   state.counters["GFLOP/s"] = benchmark::Counter(2.0 * kOut * kIn * tokens, benchmark::Counter::kIsIterationInvariantRate);
@@ -243,11 +243,11 @@ void BM_ops_f32(benchmark::State& state, int64_t out, int64_t in, int k, int thr
   Fixture& f = fixture(out, in);
   const std::vector<float> x = test::random_floats(in, 2);
   std::vector<float> y(out);
-  MatmulWorkspace workspace(pool(threads).size(), in);
+  math::MatmulWorkspace workspace(pool(threads).size(), in);
   LinearWeights linear;
   linear.sliced = f.raw.view;
   measure(state, {"ops-f32", out, in, k, threads, 0, 0, 0}, f.copies[0].bytes_read(k), [&] {
-    matmul(linear, k, x.data(), 1, y.data(), pool(threads), workspace);
+    math::matmul(linear, k, x.data(), 1, y.data(), pool(threads), workspace);
     benchmark::DoNotOptimize(y.data());
   });
 }

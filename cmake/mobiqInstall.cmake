@@ -12,13 +12,13 @@ include(CMakePackageConfigHelpers)
 
 # In link order: every library before the ones it uses (pkg-config's static link line needs it).
 set(MOBIQ_INSTALLED_LIBRARIES
-  mobiq_capi mobiq_auto_budget mobiq_elastic mobiq_engine mobiq_mbq_model mobiq_format mobiq_tokenizer
-  mobiq_backends mobiq_cpu mobiq_cpu_kernels mobiq_backend_api mobiq_core)
+  mobiq_capi mobiq_elastic mobiq_engine mobiq_mbq_model mobiq_format mobiq_tokenizer
+  mobiq_backends mobiq_cpu mobiq_cpu_kernels mobiq_math mobiq_backend_api mobiq_core)
 if(MOBIQ_VULKAN)
-  list(INSERT MOBIQ_INSTALLED_LIBRARIES 8 mobiq_vulkan)
+  list(INSERT MOBIQ_INSTALLED_LIBRARIES 7 mobiq_vulkan)
 endif()
 if(MOBIQ_CUDA)
-  list(INSERT MOBIQ_INSTALLED_LIBRARIES 8 mobiq_cuda mobiq_cuda_ops)
+  list(INSERT MOBIQ_INSTALLED_LIBRARIES 7 mobiq_cuda mobiq_cuda_ops)
 endif()
 set_target_properties(${MOBIQ_INSTALLED_LIBRARIES} PROPERTIES INSTALL_RPATH "$ORIGIN")
 set_target_properties(mobiq PROPERTIES INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")

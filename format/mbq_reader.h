@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "format/mbq_generated.h"
-#include "runtime/core/mapped_file.h"
+#include "format/model_config.h"
+#include "format/model_weights.h"
 #include "format/preamble.h"
+#include "runtime/core/mapped_file.h"
 #include "runtime/core/result.h"
-#include "runtime/model/model_config.h"
-#include "runtime/model/model_weights.h"
 
 namespace mobiq {
 

@@ -7,8 +7,8 @@
 #include <utility>
 
 #include "format/mbq_generated.h"
-#include "runtime/model/model_config.h"
-#include "runtime/model/model_weights.h"
+#include "format/model_config.h"
+#include "format/model_weights.h"
 
 namespace mobiq {
 

@@ -17,10 +17,10 @@
 #include <vector>
 
 #include "format/mbq_generated.h"
+#include "format/model_config.h"
+#include "format/model_weights.h"
 #include "format/preamble.h"
 #include "runtime/core/result.h"
-#include "runtime/model/model_config.h"
-#include "runtime/model/model_weights.h"
 
 namespace mobiq {
 

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "runtime/model/model_weights.h"
+#include "format/model_weights.h"
 
 namespace mobiq::cpu {
 

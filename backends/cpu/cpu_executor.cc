@@ -6,14 +6,14 @@
 #include <shared_mutex>
 #include <string>
 
-#include "backends/forward_checks.h"
 #include "backends/cpu/cpu_loaded_model.h"
 #include "backends/cpu/ops/attention.h"
-#include "backends/cpu/ops/rms_norm.h"
-#include "backends/cpu/ops/router.h"
-#include "backends/cpu/ops/swiglu.h"
-#include "backends/cpu/ops/tensor_read.h"
 #include "backends/cpu/sliced_group.h"
+#include "backends/forward_checks.h"
+#include "runtime/math/rms_norm.h"
+#include "runtime/math/router.h"
+#include "runtime/math/swiglu.h"
+#include "runtime/math/tensor_read.h"
 
 namespace mobiq::cpu {
 namespace {
@@ -113,7 +113,7 @@ Status CpuExecutor::forward(std::span<const int32_t> tokens, int32_t start_posit
   start_ = start_position;
   const int64_t half = config_.head_dim / 2;
   for (int64_t t = 0; t < n; ++t) {
-    read_row(weights_.token_embedding, tokens[t], x_.data() + t * hidden);
+    math::read_row(weights_.token_embedding, tokens[t], x_.data() + t * hidden);
     rope_.angles(start_position + static_cast<int32_t>(t), rope_cos_.data() + t * half, rope_sin_.data() + t * half);
   }
 
@@ -135,11 +135,11 @@ Status CpuExecutor::write_output(int64_t n, const ForwardOutput& output) {
   const int64_t first = output.kind == ForwardOutput::Kind::kAllLogits ? 0 : n - 1;
   const int64_t rows = n - first;
   float* logits = output.kind == ForwardOutput::Kind::kArgmax ? logits_.data() : output.logits;
-  rms_norm(x_.data() + first * hidden, weights_.final_norm, config_.rms_norm_eps, rows, hidden, normed_.data());
+  math::rms_norm(x_.data() + first * hidden, weights_.final_norm, config_.rms_norm_eps, rows, hidden, normed_.data());
   if (const PackedDenseQ8* head = loaded_->packed_head(); head != nullptr) {
     MOBIQ_RETURN_IF_ERROR(dense_q8_matmul(*loaded_->kernels(), *head, normed_.data(), rows, logits, quantized_, pool_));
   } else {
-    matmul_dense(weights_.output, normed_.data(), rows, logits, pool_, workspace_);
+    math::matmul_dense(weights_.output, normed_.data(), rows, logits, pool_, workspace_);
   }
   if (output.kind == ForwardOutput::Kind::kArgmax) {
     const KernelSet* set = loaded_->kernels();
@@ -155,7 +155,7 @@ Status CpuExecutor::attention_block(int layer, int64_t n) {
   const LayerWeights& w = weights_.layers[layer];
   const int64_t hidden = config_.hidden_size, q_dim = config_.q_dim(), kv_dim = config_.kv_dim();
   const int32_t start = start_;
-  rms_norm(x_.data(), w.attn_norm, config_.rms_norm_eps, n, hidden, normed_.data());
+  math::rms_norm(x_.data(), w.attn_norm, config_.rms_norm_eps, n, hidden, normed_.data());
   MOBIQ_RETURN_IF_ERROR(run_group(layer, LinearGroup::kQkv, normed_.data(), n,
                                   {{&w.q, 0, q_.data()}, {&w.k, 1, k_.data()}, {&w.v, 2, v_.data()}}));
 
@@ -182,13 +182,13 @@ Status CpuExecutor::attention_block(int layer, int64_t n) {
 Status CpuExecutor::feed_forward_block(int layer, int64_t n) {
   const LayerWeights& w = weights_.layers[layer];
   const int64_t hidden = config_.hidden_size, inter = config_.intermediate_size;
-  rms_norm(x_.data(), w.ffn_norm, config_.rms_norm_eps, n, hidden, normed_.data());
+  math::rms_norm(x_.data(), w.ffn_norm, config_.rms_norm_eps, n, hidden, normed_.data());
   MOBIQ_RETURN_IF_ERROR(run_group(layer, LinearGroup::kGateUp, normed_.data(), n,
                                   {{&w.gate, 4, gate_.data()}, {&w.up, 5, up_.data()}}));
   if (const KernelSet* set = loaded_->kernels(); set != nullptr && set->swiglu != nullptr) {
     set->swiglu(gate_.data(), up_.data(), n * inter);
   } else {
-    swiglu(gate_.data(), up_.data(), n * inter);
+    math::swiglu(gate_.data(), up_.data(), n * inter);
   }
   MOBIQ_RETURN_IF_ERROR(run_group(layer, LinearGroup::kDown, gate_.data(), n, {{&w.down, 6, delta_.data()}}));
   add_in_place(x_.data(), delta_.data(), n * hidden);
@@ -215,9 +215,9 @@ void CpuExecutor::plan_group(int layer, LinearGroup group, const float* x, int64
       break;
     case SlicePlan::Mode::kRouted: {
       const RouterWeights& router = weights_.layers[layer].routers[g];
-      router_scores(router, x, n, router_hidden_.data(), router_scores_.data());
+      math::router_scores(router, x, n, router_hidden_.data(), router_scores_.data());
       const float threshold = plan.thresholds[layer * kLinearGroups + g] + plan.threshold_offset;
-      for (int64_t t = 0; t < n; ++t) slices_[t] = slices_from_scores(router_scores_.data() + t * kResidualPlanes, threshold);
+      for (int64_t t = 0; t < n; ++t) slices_[t] = math::slices_from_scores(router_scores_.data() + t * kResidualPlanes, threshold);
       stats_.router_parameters += static_cast<double>(router.parameters()) * n;
       break;
     }
@@ -243,7 +243,7 @@ Status CpuExecutor::run_group(int layer, LinearGroup group, const float* x, int6
   const int64_t in = outputs.begin()->weights->in();
   if (observer_) observer_->observe(layer, group, x, n, in);
   if (!outputs.begin()->weights->is_sliced()) {  // dense: no slices to choose
-    for (const GroupOutput& o : outputs) matmul(*o.weights, kMaxPlanes, x, n, o.y, pool_, workspace_);
+    for (const GroupOutput& o : outputs) math::matmul(*o.weights, kMaxPlanes, x, n, o.y, pool_, workspace_);
     return Status::Ok();
   }
   plan_group(layer, group, x, n, outputs.begin()->weights->sliced.n_planes);
@@ -293,7 +293,7 @@ Status CpuExecutor::group_matmul(int layer, std::initializer_list<GroupOutput> o
   const KernelSet* kernels = loaded_->kernels();
   size_t i = 0;
   if (kernels == nullptr) {
-    for (const GroupOutput& o : outputs) matmul(*o.weights, k, x, m, y[i++], pool_, workspace_);
+    for (const GroupOutput& o : outputs) math::matmul(*o.weights, k, x, m, y[i++], pool_, workspace_);
     return Status::Ok();
   }
   const PackedSliced* packed[kMaxGroupLinears];

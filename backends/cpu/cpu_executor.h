@@ -8,9 +8,9 @@
 #include "backends/backend.h"
 #include "backends/cpu/activation_observer.h"
 #include "backends/cpu/kernels/kernels.h"
-#include "backends/cpu/ops/matmul.h"
-#include "backends/cpu/ops/rope.h"
 #include "runtime/core/thread_pool.h"
+#include "runtime/math/matmul.h"
+#include "runtime/math/rope.h"
 
 namespace mobiq::cpu {
 
@@ -57,8 +57,8 @@ class CpuExecutor final : public Executor {
   const ModelWeights& weights_;
   ExecutorOptions options_;
   ThreadPool pool_;
-  Rope rope_;
-  MatmulWorkspace workspace_;
+  math::Rope rope_;
+  math::MatmulWorkspace workspace_;
   QuantizedInput quantized_;      // int8 copy of a group's input (kernel sets only)
   SlicePlan plan_;                // set_plan's; every slice until the first call
   ReadStats stats_;               // since creation

@@ -22,7 +22,7 @@ inline constexpr int kLinearsPerLayer = 7;
 class CpuLoadedModel final : public LoadedModel, public std::enable_shared_from_this<CpuLoadedModel> {
  public:
   // `model` must outlive the result (and every executor made from it). `kernels`: the SIMD set the
-  // executors use, nullptr for the f32 reference kernels (backends/cpu/ops).
+  // executors use, nullptr for the f32 reference math (runtime/math).
   static Result<std::shared_ptr<CpuLoadedModel>> load(const Model& model, const KernelSet* kernels);
 
   const char* backend_name() const override { return "cpu"; }

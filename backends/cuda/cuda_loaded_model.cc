@@ -6,12 +6,12 @@
 #include <new>
 #include <string>
 
-#include "backends/cpu/ops/rope.h"
-#include "backends/cpu/ops/tensor_read.h"
 #include "backends/cuda/cuda_device.h"
 #include "backends/cuda/cuda_executor.h"
 #include "backends/cuda/cuda_status.h"
 #include "runtime/core/half.h"
+#include "runtime/math/rope.h"
+#include "runtime/math/tensor_read.h"
 
 namespace mobiq::cuda {
 namespace {
@@ -82,7 +82,7 @@ Status CudaLoadedModel::upload_dense() {
   }
   std::vector<float> norms((2 * int64_t{c.n_layers} + 1) * c.hidden_size);
   auto put = [&](const DenseTensor& t, int64_t slot) {
-    for (int64_t i = 0; i < c.hidden_size; ++i) norms[slot * c.hidden_size + i] = cpu::read_element(t, i);
+    for (int64_t i = 0; i < c.hidden_size; ++i) norms[slot * c.hidden_size + i] = math::read_element(t, i);
   };
   for (int l = 0; l < c.n_layers; ++l) {
     put(w.layers[l].attn_norm, 2 * l);
@@ -91,7 +91,7 @@ Status CudaLoadedModel::upload_dense() {
   put(w.final_norm, 2 * int64_t{c.n_layers});
   MOBIQ_ASSIGN_OR_RETURN(norms_, DeviceBuffer::allocate(norms.size() * sizeof(float)));
   MOBIQ_RETURN_IF_ERROR(norms_.upload(norms.data(), norms.size() * sizeof(float)));
-  const cpu::Rope rope(c);
+  const math::Rope rope(c);
   MOBIQ_ASSIGN_OR_RETURN(inv_freq_, DeviceBuffer::allocate(rope.inv_freq().size() * sizeof(float)));
   MOBIQ_RETURN_IF_ERROR(inv_freq_.upload(rope.inv_freq().data(), rope.inv_freq().size() * sizeof(float)));
   if (sliced()) return Status::Ok();

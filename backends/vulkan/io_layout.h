@@ -5,8 +5,8 @@
 
 #include <cstdint>
 
-#include "runtime/model/model_config.h"
-#include "runtime/model/model_weights.h"
+#include "format/model_config.h"
+#include "format/model_weights.h"
 
 namespace mobiq::vulkan {
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "backends/forward_checks.h"
-#include "backends/cpu/ops/rope.h"
+#include "runtime/math/rope.h"
 
 namespace mobiq::vulkan {
 namespace {
@@ -70,7 +70,7 @@ Status VulkanExecutor::init() {
   MOBIQ_ASSIGN_OR_RETURN(grid_, Buffer::create(device, step_.size() * 3 * sizeof(uint32_t), MemoryKind::kHost));
 
   // The rope table: cos and sin of position * inv_freq, in f32 exactly as the CPU computes them.
-  const cpu::Rope rope(config_);
+  const math::Rope rope(config_);
   const int half = config_.head_dim / 2;
   std::vector<float> table(static_cast<size_t>(options_.context_size) * half * 2);
   for (int32_t position = 0; position < options_.context_size; ++position)

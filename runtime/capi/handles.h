@@ -11,7 +11,6 @@
 #include "mobiq/mobiq.h"
 #include "runtime/capi/errors.h"
 #include "runtime/capi/live_handles.h"
-#include "runtime/capi/session_budget.h"
 #include "runtime/engine/sampler.h"
 #include "runtime/engine/session.h"
 #include "runtime/model/model.h"
@@ -28,8 +27,7 @@ struct mobiq_model {
 struct mobiq_session {
   std::shared_ptr<const mobiq::Model> model;  // declared before `session`, so destroyed after it
   std::shared_ptr<mobiq::LoadedModel> loaded;
-  std::unique_ptr<mobiq::Session> session;
-  std::optional<mobiq::SessionBudget> budget;  // fixed or automatic, and the planes kept resident
+  std::unique_ptr<mobiq::Session> session;  // owns its budget: fixed, or a DeviceGovernor's
   mobiq::SamplingParams sampling;
   std::optional<mobiq::Sampler> sampler;  // restarted from sampling.seed by a reset
   int32_t context_size = 0;

@@ -8,6 +8,8 @@
 #include "runtime/capi/handles.h"
 #include "runtime/capi/session_use.h"
 #include "runtime/core/text_file.h"
+#include "runtime/elastic/device_governor.h"
+#include "runtime/engine/precision.h"
 
 using mobiq::ErrorCode;
 using mobiq::capi::check_handle;
@@ -68,7 +70,6 @@ mobiq_status mobiq_session_create(mobiq_model* model, const mobiq_session_option
     auto session = mobiq::Session::create(handle->loaded, session_options);
     if (!session.ok()) return fail(session.status());
     handle->session = std::move(session).value();
-    handle->budget.emplace(*handle->loaded);
     handle->sampling.temperature = opts.temperature;
     handle->sampling.top_k = opts.top_k;
     handle->sampling.top_p = opts.top_p;
@@ -89,7 +90,7 @@ mobiq_status mobiq_session_set_budget_bits(mobiq_session* session, double bits) 
   constexpr const char* kFn = "mobiq_session_set_budget_bits";
   return guarded(kFn, [&] {
     if (mobiq_status s = check_handle(session, kFn, "session"); s != MOBIQ_OK) return s;
-    if (mobiq::Status s = session->budget->check_fixed(bits); !s.ok()) return fail(s);
+    if (mobiq::Status s = mobiq::check_budget_bits(bits, session->model->max_slices()); !s.ok()) return fail(s);
     // Pending first, then try `use`: if another thread holds it, that thread applies the budget
     // before its next token or as it lets go (runtime/capi/session_use.h).
     mobiq::capi::leave_pending_budget(*session, bits);
@@ -102,7 +103,7 @@ mobiq_status mobiq_session_set_budget_bits(mobiq_session* session, double bits) 
 
 void mobiq_auto_budget_options_init(mobiq_auto_budget_options* options) {
   if (options == nullptr) return;
-  const mobiq::AutoBudgetOptions defaults;
+  const mobiq::DeviceGovernorOptions defaults;
   options->policy_json = nullptr;
   options->policy_path = nullptr;
   options->state_root = nullptr;
@@ -118,7 +119,7 @@ mobiq_status mobiq_session_set_budget_auto(mobiq_session* session, const mobiq_a
     mobiq_auto_budget_options opts;
     mobiq_auto_budget_options_init(&opts);
     if (options != nullptr) opts = *options;
-    mobiq::AutoBudgetOptions auto_options;
+    mobiq::DeviceGovernorOptions auto_options;
     if (opts.policy_json != nullptr) {
       auto_options.policy_json = opts.policy_json;
     } else if (opts.policy_path != nullptr) {
@@ -128,7 +129,9 @@ mobiq_status mobiq_session_set_budget_auto(mobiq_session* session, const mobiq_a
     }
     if (opts.state_root != nullptr) auto_options.state_root = opts.state_root;
     auto_options.probe_interval = opts.probe_interval;
-    if (mobiq::Status s = session->budget->set_auto(*session->session, auto_options); !s.ok()) return fail(s);
+    auto governor = mobiq::DeviceGovernor::create(auto_options);
+    if (!governor.ok()) return fail(governor.status());
+    if (mobiq::Status s = session->session->set_governor(std::move(governor).value()); !s.ok()) return fail(s);
     return MOBIQ_OK;
   });
 }
@@ -194,9 +197,8 @@ mobiq_status mobiq_session_generate(mobiq_session* session, int32_t max_tokens, 
               result.stop_reason = MOBIQ_STOP_REQUESTED;
               return false;
             }
-            budget_error = session->budget->after_token(*session->session);
             // A budget set from another thread during this call: in force from the next token.
-            if (budget_error.ok()) budget_error = mobiq::capi::apply_pending_budget(*session);
+            budget_error = mobiq::capi::apply_pending_budget(*session);
             return budget_error.ok();
           });
       if (!generated.ok()) return fail(generated.status());
@@ -246,8 +248,8 @@ mobiq_status mobiq_session_get_stats(const mobiq_session* session, mobiq_stats* 
     mobiq_stats out{};
     out.bits_per_weight = stats.bits_per_weight;
     out.budget_bits = session->session->budget_bits();
-    out.budget_mode = session->budget->is_auto() ? MOBIQ_BUDGET_AUTO : MOBIQ_BUDGET_FIXED;
-    const std::string_view reason = session->budget->reason();
+    out.budget_mode = session->session->governed() ? MOBIQ_BUDGET_AUTO : MOBIQ_BUDGET_FIXED;
+    const std::string_view reason = session->session->budget_reason();
     const size_t n = std::min(reason.size(), sizeof out.budget_reason - 1);
     std::memcpy(out.budget_reason, reason.data(), n);
     out.budget_reason[n] = '\0';
@@ -257,8 +259,8 @@ mobiq_status mobiq_session_get_stats(const mobiq_session* session, mobiq_stats* 
     out.generated_tokens = stats.generated_tokens;
     out.position = stats.position;
     out.context_size = session->context_size;
-    out.resident_planes = session->budget->residency().resident_planes();
-    out.resident_bytes = session->budget->residency().resident_plane_bytes();
+    out.resident_planes = session->loaded->resident_planes();
+    out.resident_bytes = session->loaded->resident_plane_bytes();
     *out_stats = out;
     return MOBIQ_OK;
   });

@@ -29,7 +29,7 @@ inline Status apply_pending_budget(mobiq_session& session) {
     bits.swap(session.pending_bits);
   }
   if (!bits) return Status::Ok();
-  return session.budget->set_fixed(*session.session, *bits, "set by the application");
+  return session.session->set_budget_bits(*bits, "set by the application");
 }
 
 // Holds `use` for one C API call that feeds, generates or changes the session.

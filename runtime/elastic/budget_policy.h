@@ -13,18 +13,9 @@
 #include "format/slice_layout.h"
 #include "runtime/core/budget_mode.h"
 #include "runtime/core/result.h"
+#include "runtime/engine/budget_governor.h"
 
 namespace mobiq {
-
-inline constexpr double kMinBudgetBits = 2.0;  // one plane
-inline constexpr double kMaxBudgetBits = 8.0;  // every plane
-
-// What a session runs at: how precise its weights are and how many slice planes stay in memory.
-struct Budget {
-  double bits = kMaxBudgetBits;         // average code bits per sliced weight, 2.0..8.0
-  int32_t resident_planes = kMaxPlanes;  // planes kept resident, 1..4; bits <= 2 * resident_planes
-  bool operator==(const Budget&) const = default;
-};
 
 // The reading a rule watches. Battery and memory rules fire below their threshold, temperature rules above.
 enum class Metric : uint8_t {

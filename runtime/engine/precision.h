@@ -5,8 +5,8 @@
 #include <string>
 
 #include "backends/backend.h"
+#include "format/model_weights.h"
 #include "runtime/core/status.h"
-#include "runtime/model/model_weights.h"
 
 namespace mobiq {
 
@@ -30,8 +30,8 @@ ReadStats read_between(const ReadStats& before, const ReadStats& after);
 // "3.25": a budget for messages.
 std::string format_bits(double bits);
 
-// The one range check of a budget, shared by every layer that takes one (BudgetPlanner, SessionBudget
-// and through them Session, the C API and the CLI), so a bad value gets the same code wherever it
+// The one range check of a budget, shared by every layer that takes one (SlicePlanner, Session and
+// through it the C API and the CLI), so a bad value gets the same code wherever it
 // enters: kUnsupported for an unquantized model (max_slices 0), kInvalidArgument for NaN (not a
 // number at all), kOutOfRange outside 2.0 .. 2 * max_slices ("budget 9.00 bits outside 2.00..8.00").
 Status check_budget_bits(double bits, int32_t max_slices);

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cmath>
 #include <new>
+#include <optional>
+#include <string>
 
 #include "backends/registry.h"
 #include "runtime/engine/precision.h"
@@ -33,7 +35,7 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<LoadedModel> lo
   }
   if (session->model_.max_slices() > 0) {
     // The highest budget: every slice, no routing (cannot fail for the model's own maximum).
-    MOBIQ_ASSIGN_OR_RETURN(BudgetPlanChoice full, session->planner_.choose(session->budget_bits_, Routing::kRouted));
+    MOBIQ_ASSIGN_OR_RETURN(OwnedSlicePlan full, session->planner_.choose(session->budget_bits_, Routing::kRouted));
     MOBIQ_RETURN_IF_ERROR(session->apply_plan(full, session->slice_cap_));
     session->choice_ = std::move(full);
     session->reset_spend();
@@ -53,13 +55,14 @@ Session::Session(std::shared_ptr<LoadedModel> loaded, std::unique_ptr<Executor> 
       planner_(model_.weights(), model_.max_slices()),
       budget_bits_(model_.max_slices() > 0 ? 2.0 * model_.max_slices() : 16.0),
       slice_cap_(std::max(1, model_.max_slices())),
-      spend_(ThresholdScale(model_.weights().budget_plans)),
+      spend_(ThresholdScale(model_.weights().budget_table)),
       sliced_weights_(sliced_weight_count(model_.weights())),
+      fixed_reason_(model_.max_slices() > 0 ? "every slice plane (the default)" : "unquantized model"),
       logits_(model_.config().vocab_size) {
   stats_.bits_per_weight = budget_bits_;
 }
 
-Status Session::apply_plan(const BudgetPlanChoice& choice, int32_t slice_cap) {
+Status Session::apply_plan(const OwnedSlicePlan& choice, int32_t slice_cap) {
   SlicePlan plan = choice.plan();
   plan.max_slices = slice_cap;
   plan.threshold_offset = plan_.threshold_offset;
@@ -78,12 +81,52 @@ void Session::set_budget_mode(BudgetMode mode) {
   reset_spend();
 }
 
-Status Session::set_budget_bits(double bits) {
-  MOBIQ_ASSIGN_OR_RETURN(BudgetPlanChoice choice, planner_.choose(bits, Routing::kRouted));
+Status Session::set_bits(double bits) {
+  MOBIQ_ASSIGN_OR_RETURN(OwnedSlicePlan choice, planner_.choose(bits, Routing::kRouted));
   MOBIQ_RETURN_IF_ERROR(apply_plan(choice, slice_cap_));
   choice_ = std::move(choice);
   budget_bits_ = bits;
   reset_spend();
+  return Status::Ok();
+}
+
+Status Session::set_budget_bits(double bits, std::string reason) {
+  MOBIQ_RETURN_IF_ERROR(check_budget_bits(bits, model_.max_slices()));
+  // A governor may have given planes back: every plane is resident again and the cap lifted, so a
+  // fixed budget is met whatever it is.
+  const int32_t planes = model_.max_slices();
+  if (!model_.plane_regions()[0].empty()) MOBIQ_RETURN_IF_ERROR(loaded_->set_resident_planes(planes));
+  MOBIQ_RETURN_IF_ERROR(set_slice_cap(planes));
+  MOBIQ_RETURN_IF_ERROR(set_bits(bits));
+  governor_.reset();
+  fixed_reason_ = std::move(reason);
+  return Status::Ok();
+}
+
+Status Session::set_governor(std::unique_ptr<BudgetGovernor> governor) {
+  if (governor == nullptr) return invalid_argument("set_governor: no governor");
+  if (model_.max_slices() == 0) return unsupported("an unquantized model has no precision budget");
+  const std::optional<Budget> first = governor->decide(GovernorReading{0, stats_.tokens_per_second(), spend_.spend_bits()});
+  if (!first) return internal_error("the budget governor gave no budget when it was set");
+  if (const std::optional<BudgetMode> mode = governor->budget_mode()) spend_.set_mode(*mode);
+  MOBIQ_RETURN_IF_ERROR(apply_governed(*first));
+  governor_ = std::move(governor);
+  governed_tokens_ = 0;
+  return Status::Ok();
+}
+
+Status Session::apply_governed(Budget budget) {
+  const int32_t planes = std::clamp(budget.resident_planes, 1, model_.max_slices());
+  const double bits = std::clamp(budget.bits, kMinBudgetBits, 2.0 * planes);
+  MOBIQ_RETURN_IF_ERROR(check_budget_bits(bits, model_.max_slices()));  // NaN passes the clamp
+  // Raise residency before the bits that need it; lower it after the bits that no longer do. The
+  // slice cap follows the planes, so no token reads a plane that is being given back. A model whose
+  // planes are not in a file mapping (built in memory) has no pages to give back: only the cap applies.
+  const bool mapped = !model_.plane_regions()[0].empty();
+  if (mapped && planes > loaded_->resident_planes()) MOBIQ_RETURN_IF_ERROR(loaded_->set_resident_planes(planes));
+  MOBIQ_RETURN_IF_ERROR(set_slice_cap(planes));
+  MOBIQ_RETURN_IF_ERROR(set_bits(bits));
+  if (mapped && planes < loaded_->resident_planes()) MOBIQ_RETURN_IF_ERROR(loaded_->set_resident_planes(planes));
   return Status::Ok();
 }
 
@@ -154,6 +197,15 @@ Result<GenerateResult> Session::generate(int32_t max_tokens, Sampler& sampler, c
     ++result.tokens;
     ++stats_.generated_tokens;
     if (!on_token(next, model_.tokenizer().token_to_piece(next))) break;
+    if (governor_ != nullptr) {
+      ++governed_tokens_;
+      // The decode speed since reset_stats(), this call's time included.
+      const double seconds = stats_.generate_seconds + seconds_since(started);
+      const GovernorReading reading{governed_tokens_, seconds > 0 ? stats_.generated_tokens / seconds : 0.0,
+                                    spend_.spend_bits()};
+      if (const std::optional<Budget> budget = governor_->decide(reading))
+        MOBIQ_RETURN_IF_ERROR(apply_governed(*budget).with_context("budget governor"));
+    }
   }
   stats_.generate_seconds += seconds_since(started);
   return result;

@@ -5,8 +5,8 @@
 
 namespace mobiq {
 
-ThresholdScale::ThresholdScale(const std::vector<BudgetPlan>& table) {
-  for (const BudgetPlan& entry : table) {
+ThresholdScale::ThresholdScale(const std::vector<BudgetEntry>& table) {
+  for (const BudgetEntry& entry : table) {
     if (entry.thresholds.empty()) continue;
     if (!bits_.empty() && entry.bits <= bits_.back()) continue;  // a malformed table must not divide by 0
     bits_.push_back(entry.bits);

@@ -10,14 +10,14 @@
 
 #include <vector>
 
-#include "runtime/model/model_weights.h"
+#include "format/model_weights.h"
 
 namespace mobiq {
 
 class ThresholdScale {
  public:
   // Uses the table's routed entries (those with thresholds); fewer than two leave the scale empty.
-  explicit ThresholdScale(const std::vector<BudgetPlan>& table);
+  explicit ThresholdScale(const std::vector<BudgetEntry>& table);
 
   bool empty() const { return bits_.size() < 2; }
   // The offset that turns the thresholds the table gives `bits` into those it gives

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "format/model_config.h"
+#include "format/model_weights.h"
 #include "runtime/core/result.h"
-#include "runtime/model/model_config.h"
-#include "runtime/model/model_weights.h"
 
 namespace mobiq {
 

@@ -127,12 +127,12 @@ void load_budget_plans(const MbqFile& file, ModelWeights& w) {
   const auto* table = file.model().budget_table();
   if (table == nullptr) return;
   for (const fb::BudgetEntry* e : *table) {
-    BudgetPlan plan;
+    BudgetEntry plan;
     plan.bits = e->budget_bits();
     if (e->thresholds()) plan.thresholds.assign(e->thresholds()->begin(), e->thresholds()->end());
     plan.fixed_slices.assign(e->fixed_slices()->begin(), e->fixed_slices()->end());
     plan.calibration_bits = e->calibration_bits();
-    w.budget_plans.push_back(std::move(plan));
+    w.budget_table.push_back(std::move(plan));
   }
 }
 

@@ -8,9 +8,9 @@
 #include <span>
 #include <string>
 
+#include "format/model_config.h"
+#include "format/model_weights.h"
 #include "runtime/core/result.h"
-#include "runtime/model/model_config.h"
-#include "runtime/model/model_weights.h"
 #include "runtime/tokenizer/tokenizer.h"
 
 namespace mobiq {

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "runtime/core/result.h"
+#include "format/model_weights.h"
 #include "runtime/core/mapped_file.h"
-#include "runtime/model/model_weights.h"
+#include "runtime/core/result.h"
 
 namespace mobiq {
 

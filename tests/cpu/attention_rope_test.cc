@@ -8,7 +8,7 @@
 
 #include "backends/cpu/kernels/kernels.h"
 #include "backends/cpu/ops/attention.h"
-#include "backends/cpu/ops/rope.h"
+#include "runtime/math/rope.h"
 #include "tests/cpu/random_weights.h"
 
 namespace mobiq::cpu {
@@ -92,7 +92,7 @@ TEST(Rope, RotatesPairsByPositionTimesFrequency) {
   ModelConfig c;
   c.head_dim = 8;
   c.rope_theta = 10000.0f;
-  Rope rope(c);
+  math::Rope rope(c);
   auto x = random_floats(2 * 8, 4);
   auto original = x;
   rope.apply(x.data(), 2, 5);
@@ -113,7 +113,7 @@ TEST(Rope, LinearScalingDividesEveryFrequency) {
   plain.head_dim = scaled.head_dim = 64;
   scaled.rope_scaling.type = RopeScalingType::kLinear;
   scaled.rope_scaling.factor = 4.0f;
-  Rope a(plain), b(scaled);
+  math::Rope a(plain), b(scaled);
   for (int i = 0; i < 32; ++i) EXPECT_FLOAT_EQ(b.inv_freq()[i], a.inv_freq()[i] / 4.0f);
 }
 
@@ -124,7 +124,7 @@ TEST(Rope, Llama3ScalingKeepsHighFrequenciesScalesLowAndBlendsBetween) {
   c.rope_scaling = {RopeScalingType::kLlama3, 8.0f, 1.0f, 4.0f, 8192};
   ModelConfig unscaled = c;
   unscaled.rope_scaling = {};
-  Rope rope(c), base(unscaled);
+  math::Rope rope(c), base(unscaled);
   int high = 0, low = 0, medium = 0;
   for (int i = 0; i < 64; ++i) {
     const double f = base.inv_freq()[i];

@@ -1,5 +1,5 @@
 // Every available kernel set against the exact int8 math (in double), the portable scalar set and the f32
-// reference matmul of the dequantized weights (backends/cpu/ops/slice_codes.h); dispatch by name.
+// reference matmul of the dequantized weights (runtime/math/slice_codes.h); dispatch by name.
 // Errors are relative to the whole output vector: |y - exact| / |exact| (Euclidean norms).
 #include "backends/cpu/kernels/kernels.h"
 
@@ -10,8 +10,8 @@
 #include <limits>
 #include <string>
 
-#include "backends/cpu/ops/slice_codes.h"
 #include "runtime/core/half.h"
+#include "runtime/math/slice_codes.h"
 #include "tests/cpu/random_weights.h"
 
 namespace mobiq::cpu {
@@ -68,13 +68,13 @@ std::vector<double> exact_int8(const RandomSliced& w, int k, const QuantizedInpu
   return y;
 }
 
-// The f32 reference: dequantize_row of the first k planes times the f32 input, in double.
+// The f32 reference: math::dequantize_row of the first k planes times the f32 input, in double.
 std::vector<double> exact_f32(const RandomSliced& w, int k, const std::vector<float>& x, int64_t n) {
   const int64_t out = w.view.out, in = w.view.in;
   std::vector<float> row(in);
   std::vector<double> y(n * out);
   for (int64_t r = 0; r < out; ++r) {
-    dequantize_row(w.view, k, r, row.data());
+    math::dequantize_row(w.view, k, r, row.data());
     for (int64_t t = 0; t < n; ++t) {
       double acc = 0;
       for (int64_t i = 0; i < in; ++i) acc += static_cast<double>(row[i]) * x[t * in + i];

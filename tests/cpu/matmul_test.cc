@@ -1,4 +1,4 @@
-#include "backends/cpu/ops/matmul.h"
+#include "runtime/math/matmul.h"
 
 #include <gtest/gtest.h>
 
@@ -35,12 +35,12 @@ TEST_P(MatmulTest, SlicedMatchesTheLayoutFormulaAtEverySliceCount) {
   RandomSliced w(s.out, s.in, 7);
   const std::vector<float> x = random_floats(s.tokens * s.in, 11);
   ThreadPool pool(2);
-  MatmulWorkspace workspace(pool.size(), s.in);
+  math::MatmulWorkspace workspace(pool.size(), s.in);
   LinearWeights linear;
   linear.sliced = w.view;
   for (int k = 1; k <= kMaxPlanes; ++k) {
     std::vector<float> y(s.tokens * s.out), expected(s.tokens * s.out);
-    matmul(linear, k, x.data(), s.tokens, y.data(), pool, workspace);
+    math::matmul(linear, k, x.data(), s.tokens, y.data(), pool, workspace);
     for (int64_t t = 0; t < s.tokens; ++t)
       for (int64_t r = 0; r < s.out; ++r) {
         double acc = 0;
@@ -63,7 +63,7 @@ TEST_P(MatmulTest, DenseMatchesNaiveForEveryDtype) {
     wbf[i] = f32_to_bf16(w32[i]);
   }
   ThreadPool pool(2);
-  MatmulWorkspace workspace(pool.size(), s.in);
+  math::MatmulWorkspace workspace(pool.size(), s.in);
   struct Case {
     DType dtype;
     const void* data;
@@ -71,7 +71,7 @@ TEST_P(MatmulTest, DenseMatchesNaiveForEveryDtype) {
   for (Case c : {Case{DType::kF32, w32.data()}, Case{DType::kF16, w16.data()}, Case{DType::kBF16, wbf.data()}}) {
     DenseTensor d{c.dtype, c.data, s.out, s.in};
     std::vector<float> y(s.tokens * s.out);
-    matmul_dense(d, x.data(), s.tokens, y.data(), pool, workspace);
+    math::matmul_dense(d, x.data(), s.tokens, y.data(), pool, workspace);
     for (int64_t t = 0; t < s.tokens; ++t)
       for (int64_t r = 0; r < s.out; ++r) {
         double acc = 0;
@@ -95,7 +95,7 @@ TEST(Matmul, FewerSlicesReadFewerPlanes) {
   RandomSliced w(40, 300, 9);
   const std::vector<float> x = random_floats(8 * 300, 1);
   ThreadPool pool(2);
-  MatmulWorkspace workspace(pool.size(), 300);
+  math::MatmulWorkspace workspace(pool.size(), 300);
   for (int k = 1; k < kMaxPlanes; ++k) {
     LinearWeights clean, poisoned;
     clean.sliced = w.view;
@@ -104,8 +104,8 @@ TEST(Matmul, FewerSlicesReadFewerPlanes) {
     for (int p = k; p < kMaxPlanes; ++p) poisoned.sliced.planes[p] = garbage[p].data();
     for (int64_t tokens : {1, 3, 8}) {  // row path and tiled path
       std::vector<float> a(tokens * 40), b(tokens * 40);
-      matmul(clean, k, x.data(), tokens, a.data(), pool, workspace);
-      matmul(poisoned, k, x.data(), tokens, b.data(), pool, workspace);
+      math::matmul(clean, k, x.data(), tokens, a.data(), pool, workspace);
+      math::matmul(poisoned, k, x.data(), tokens, b.data(), pool, workspace);
       EXPECT_EQ(a, b) << "k=" << k;
     }
   }

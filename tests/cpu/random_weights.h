@@ -6,9 +6,9 @@
 #include <random>
 #include <vector>
 
+#include "format/model_weights.h"
 #include "format/slice_layout.h"
 #include "runtime/core/half.h"
-#include "runtime/model/model_weights.h"
 
 namespace mobiq::test {
 

@@ -7,9 +7,9 @@
 #include <cstring>
 #include <vector>
 
-#include "backends/cpu/ops/matmul.h"
-#include "backends/cpu/ops/tensor_read.h"
 #include "runtime/core/half.h"
+#include "runtime/math/matmul.h"
+#include "runtime/math/tensor_read.h"
 #include "tests/cpu/random_weights.h"
 
 namespace mobiq::cpu {
@@ -48,23 +48,23 @@ TEST_P(UnalignedReadTest, ReadRowAndElementMatchAnAlignedCopy) {
   const TwoCopies t(GetParam());
   std::vector<float> a(kCols), o(kCols);
   for (int64_t r = 0; r < kRows; ++r) {
-    read_row(t.aligned_view, r, a.data());
-    read_row(t.odd_view, r, o.data());
+    math::read_row(t.aligned_view, r, a.data());
+    math::read_row(t.odd_view, r, o.data());
     ASSERT_EQ(a, o) << "row " << r;
     for (int64_t c = 0; c < kCols; ++c)
-      ASSERT_EQ(read_element(t.odd_view, r * kCols + c), a[c]) << "row " << r << " col " << c;
+      ASSERT_EQ(math::read_element(t.odd_view, r * kCols + c), a[c]) << "row " << r << " col " << c;
   }
 }
 
 TEST_P(UnalignedReadTest, DenseMatmulMatchesAnAlignedCopy) {
   const TwoCopies t(GetParam());
   ThreadPool pool(1);
-  MatmulWorkspace workspace(pool.size(), kCols);
+  math::MatmulWorkspace workspace(pool.size(), kCols);
   for (int64_t tokens : {1, 9}) {  // the decode path (dot products) and the batched path (read_row)
     const std::vector<float> x = test::random_floats(tokens * kCols, 5);
     std::vector<float> ya(tokens * kRows), yo(tokens * kRows);
-    matmul_dense(t.aligned_view, x.data(), tokens, ya.data(), pool, workspace);
-    matmul_dense(t.odd_view, x.data(), tokens, yo.data(), pool, workspace);
+    math::matmul_dense(t.aligned_view, x.data(), tokens, ya.data(), pool, workspace);
+    math::matmul_dense(t.odd_view, x.data(), tokens, yo.data(), pool, workspace);
     ASSERT_EQ(ya, yo) << tokens << " tokens";
   }
 }

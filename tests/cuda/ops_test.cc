@@ -8,14 +8,14 @@
 #include <vector>
 
 #include "backends/cpu/ops/attention.h"
-#include "backends/cpu/ops/rms_norm.h"
-#include "backends/cpu/ops/slice_codes.h"
-#include "backends/cpu/ops/tensor_read.h"
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/cuda_buffer.h"
 #include "backends/cuda/cuda_loaded_model.h"
 #include "backends/cuda/ops/ops.h"
 #include "runtime/core/half.h"
+#include "runtime/math/rms_norm.h"
+#include "runtime/math/slice_codes.h"
+#include "runtime/math/tensor_read.h"
 #include "tests/cuda/cuda_test_device.h"
 #include "tests/support/synthetic_model.h"
 
@@ -61,7 +61,7 @@ std::vector<float> cpu_sliced(const SlicedTensor& w, const std::vector<float>& x
   std::vector<float> y(n * w.out), row(w.in);
   for (int64_t t = 0; t < n; ++t)
     for (int64_t r = 0; r < w.out; ++r) {
-      cpu::dequantize_row(w, k[t], r, row.data());
+      math::dequantize_row(w, k[t], r, row.data());
       double acc = 0.0;
       for (int64_t i = 0; i < w.in; ++i) acc += double(row[i]) * x[t * w.in + i];
       y[t * w.out + r] = static_cast<float>(acc);
@@ -118,7 +118,7 @@ TEST(CudaOps, DenseMatmulMatchesTheCpuForEachDtype) {
     const DenseTensor host{dtype, bytes.data(), rows, cols};
     std::vector<float> expected(n * rows), row(cols);
     for (int r = 0; r < rows; ++r) {
-      cpu::read_row(host, r, row.data());
+      math::read_row(host, r, row.data());
       for (int t = 0; t < n; ++t) {
         double acc = 0.0;
         for (int i = 0; i < cols; ++i) acc += double(row[i]) * x[t * cols + i];
@@ -142,7 +142,7 @@ TEST(CudaOps, RmsNormMatchesTheCpu) {
   const int n = 5, dim = 200;
   const std::vector<float> x = random_vector(n * dim, 3), w = random_vector(dim, 4);
   std::vector<float> expected(n * dim);
-  cpu::rms_norm(x.data(), DenseTensor{DType::kF32, w.data(), 1, dim}, 1e-5f, n, dim, expected.data());
+  math::rms_norm(x.data(), DenseTensor{DType::kF32, w.data(), 1, dim}, 1e-5f, n, dim, expected.data());
   DeviceBuffer dx = upload(x), dw = upload(w), dy = upload(std::vector<float>(n * dim));
   ASSERT_TRUE(rms_norm(dx.as<float>(), dw.as<float>(), 1e-5f, n, dim, dy.as<float>(), nullptr).ok());
   EXPECT_LT(relative_error(expected, download<float>(dy, expected.size())), 1e-6);

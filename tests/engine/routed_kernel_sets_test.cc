@@ -14,11 +14,11 @@
 #include <vector>
 
 #include "backends/registry.h"
-#include "runtime/engine/budget_plan.h"
 #include "runtime/engine/perplexity.h"
+#include "runtime/engine/slice_planner.h"
 #include "runtime/model/model.h"
-#include "tests/support/cpu_executor.h"
 #include "tests/support/calibrated_eval_test.h"
+#include "tests/support/cpu_executor.h"
 
 namespace mobiq::test {
 namespace {
@@ -85,7 +85,7 @@ class RoutedKernelSets : public CalibratedEvalTest {
 };
 
 TEST_F(RoutedKernelSets, PerplexityAndBitsAtRoutedBudgetsAreTheReferences) {
-  const BudgetPlanner planner(model_->weights(), model_->max_slices());
+  const SlicePlanner planner(model_->weights(), model_->max_slices());
   auto reference = cpu_executor(*model_, kWindow, kWindow, /*record_slices=*/true, "cpu:reference");
   ASSERT_TRUE(reference);
   // "cpu": the fastest set this CPU runs, the one users get. Every set is checked against the

@@ -10,9 +10,9 @@
 
 #include "format/mbq_reader.h"
 #include "runtime/core/text_file.h"
-#include "runtime/engine/budget_plan.h"
 #include "runtime/engine/perplexity.h"
 #include "runtime/engine/session.h"
+#include "runtime/engine/slice_planner.h"
 #include "runtime/model/model.h"
 #include "tests/support/cpu_executor.h"
 #include "tests/support/shared_data.h"
@@ -70,7 +70,7 @@ TEST_F(Routing, ThresholdsMeetTheirBudgetsOnTheCalibrationText) {
   auto tokens = protocol_tokens(model_->tokenizer(), model_->config().bos_id, *text);
   ASSERT_TRUE(tokens.ok());
   auto exec = executor(kWindow);
-  const BudgetPlanner planner(model_->weights(), model_->max_slices());
+  const SlicePlanner planner(model_->weights(), model_->max_slices());
   for (double bits : {2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 7.0, 8.0}) {
     auto choice = planner.choose(bits, mobiq::Routing::kRouted);
     ASSERT_TRUE(choice.ok());
@@ -92,7 +92,7 @@ TEST_F(Routing, GroupedPrefillEqualsTokenByTokenDecode) {
   ASSERT_TRUE(all.ok());
   const std::vector<int32_t> ids(all->begin(), all->begin() + 48);
   const int32_t vocab = model_->config().vocab_size;
-  const BudgetPlanner planner(model_->weights(), model_->max_slices());
+  const SlicePlanner planner(model_->weights(), model_->max_slices());
   for (mobiq::Routing routing : {mobiq::Routing::kRandom, mobiq::Routing::kRouted}) {
     auto choice = planner.choose(4.5, routing, 17);
     ASSERT_TRUE(choice.ok());
@@ -164,15 +164,15 @@ TEST(CalibrationRanges, OneLayerPerPassWritesTheSameModel) {
   auto per_layer = Model::open_mbq(paths[1].string());
   for (const fs::path& p : paths) fs::remove(p);
   ASSERT_TRUE(one_pass.ok() && per_layer.ok());
-  const std::vector<BudgetPlan>& a = one_pass->weights().budget_plans;
-  const std::vector<BudgetPlan>& b = per_layer->weights().budget_plans;
+  const std::vector<BudgetEntry>& a = one_pass->weights().budget_table;
+  const std::vector<BudgetEntry>& b = per_layer->weights().budget_table;
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i].thresholds, b[i].thresholds) << a[i].bits;
     EXPECT_EQ(a[i].fixed_slices, b[i].fixed_slices) << a[i].bits;
   }
-  auto choice_a = BudgetPlanner(one_pass->weights(), one_pass->max_slices()).choose(3.0, mobiq::Routing::kRouted);
-  auto choice_b = BudgetPlanner(per_layer->weights(), per_layer->max_slices()).choose(3.0, mobiq::Routing::kRouted);
+  auto choice_a = SlicePlanner(one_pass->weights(), one_pass->max_slices()).choose(3.0, mobiq::Routing::kRouted);
+  auto choice_b = SlicePlanner(per_layer->weights(), per_layer->max_slices()).choose(3.0, mobiq::Routing::kRouted);
   ASSERT_TRUE(choice_a.ok() && choice_b.ok());
   auto ids = one_pass->tokenizer().encode("The state of the Union is strong, and the people");
   ASSERT_TRUE(ids.ok());

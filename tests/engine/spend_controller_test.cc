@@ -19,10 +19,10 @@ double calibrated_level(double bits) { return 1.5 - 0.4 * bits + 0.02 * bits * b
 // Its inverse on 2..8 (the root of the quadratic on the decreasing side).
 double calibrated_bits(double level) { return (0.4 - std::sqrt(0.16 - 0.08 * (1.5 - level))) / 0.04; }
 
-std::vector<BudgetPlan> table() {
-  std::vector<BudgetPlan> plans;
+std::vector<BudgetEntry> table() {
+  std::vector<BudgetEntry> plans;
   for (double b = 2.0; b <= 8.0 + 1e-9; b += 0.25) {
-    BudgetPlan p;
+    BudgetEntry p;
     p.bits = static_cast<float>(b);
     // Routing at the ends has nothing to decide: those entries carry fixed slices, as the calibrator's do.
     if (b > 2.1 && b < 7.9)

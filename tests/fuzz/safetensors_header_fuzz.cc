@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "backends/cpu/ops/tensor_read.h"
+#include "runtime/math/tensor_read.h"
 #include "runtime/model/safetensors.h"
 #include "tests/fuzz/fuzz_input_file.h"
 
@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto view = mobiq::dense_view(t);
     if (!view.ok() || view->rows <= 0 || view->cols <= 0 || view->cols > (1 << 20)) continue;
     row.resize(static_cast<size_t>(view->cols));
-    mobiq::cpu::read_row(*view, view->rows - 1, row.data());  // the last row: the one that could overrun
+    mobiq::math::read_row(*view, view->rows - 1, row.data());  // the last row: the one that could overrun
   }
   return 0;
 }

@@ -15,8 +15,8 @@
 
 #include <unistd.h>
 
+#include "format/model_weights.h"
 #include "runtime/core/half.h"
-#include "runtime/model/model_weights.h"
 
 namespace mobiq::test {
 

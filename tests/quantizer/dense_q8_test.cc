@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <random>
 
-#include "backends/cpu/ops/tensor_read.h"
 #include "runtime/core/half.h"
+#include "runtime/math/tensor_read.h"
 #include "runtime/model/model.h"
 #include "tools/quantizer/hf_converter.h"
 
@@ -32,7 +32,7 @@ TEST(DenseQ8, EveryGroupWithinHalfAStepOfItsSource) {
   DenseTensor q{DType::kQ8, bytes.data(), rows, cols};
   std::vector<float> row(cols);
   for (int64_t r = 0; r < rows; ++r) {
-    cpu::read_row(q, r, row.data());
+    math::read_row(q, r, row.data());
     for (int64_t i = 0; i < cols; ++i) {
       const float scale = q.q8_scales()[r * n_groups(cols) + i / kGroupSize];
       const float exact = bf16_to_f32(source[r * cols + i]);
@@ -69,8 +69,8 @@ TEST(DenseQ8, FixtureAConvertedWithQ8EmbeddingReadsBack) {
   const int64_t hidden = a->config().hidden_size;
   std::vector<float> x(hidden), y(hidden);
   for (int64_t id : {0, 1, 500, 31999}) {
-    cpu::read_row(a->weights().token_embedding, id, x.data());
-    cpu::read_row(b->weights().token_embedding, id, y.data());
+    math::read_row(a->weights().token_embedding, id, x.data());
+    math::read_row(b->weights().token_embedding, id, y.data());
     double err = 0, norm = 0;
     for (int64_t i = 0; i < hidden; ++i) {
       err += (x[i] - y[i]) * (x[i] - y[i]);

@@ -6,8 +6,8 @@
 #include <cmath>
 #include <random>
 
-#include "backends/cpu/ops/router.h"
-#include "tools/quantizer/calibration/budget_planner.h"
+#include "runtime/math/router.h"
+#include "tools/quantizer/calibration/budget_table.h"
 #include "tools/quantizer/calibration/router_trainer.h"
 
 namespace mobiq {
@@ -15,10 +15,10 @@ namespace {
 
 TEST(Router, SlicesAreOnePlusTheLongestPrefixAtOrAboveTheThreshold) {
   const float all_high[3] = {5, 4, 3}, gap[3] = {5, -1, 3}, none[3] = {-1, 5, 5}, two[3] = {2, 2, 1.9f};
-  EXPECT_EQ(cpu::slices_from_scores(all_high, 0.0f), 4);
-  EXPECT_EQ(cpu::slices_from_scores(gap, 0.0f), 2);  // slice 3 never without slice 2
-  EXPECT_EQ(cpu::slices_from_scores(none, 0.0f), 1);
-  EXPECT_EQ(cpu::slices_from_scores(two, 2.0f), 3);
+  EXPECT_EQ(math::slices_from_scores(all_high, 0.0f), 4);
+  EXPECT_EQ(math::slices_from_scores(gap, 0.0f), 2);  // slice 3 never without slice 2
+  EXPECT_EQ(math::slices_from_scores(none, 0.0f), 1);
+  EXPECT_EQ(math::slices_from_scores(two, 2.0f), 3);
 }
 
 // Utilities that grow with a token's energy and with one direction of its activation.
@@ -56,8 +56,8 @@ TEST(RouterTrainer, LearnsAUtilityDrivenByEnergyAndDirection) {
   EXPECT_LT(mean_abs / scores.size(), 0.3);
 }
 
-PlannerInput synthetic_planner(uint32_t seed) {
-  PlannerInput in;
+BudgetTableInput synthetic_planner(uint32_t seed) {
+  BudgetTableInput in;
   in.n_layers = 3;
   const int groups = 12;
   std::mt19937 rng(seed);
@@ -76,9 +76,9 @@ PlannerInput synthetic_planner(uint32_t seed) {
   return in;
 }
 
-TEST(BudgetPlanner, EveryEntryMeetsItsBudgetOnTheSamples) {
-  const PlannerInput in = synthetic_planner(3);
-  const std::vector<MbqBudgetEntry> table = plan_budgets(in);
+TEST(SlicePlanner, EveryEntryMeetsItsBudgetOnTheSamples) {
+  const BudgetTableInput in = synthetic_planner(3);
+  const std::vector<MbqBudgetEntry> table = make_budget_table(in);
   ASSERT_EQ(table.size(), 25u);  // 2.0, 2.25, ..., 8.0
   // The fixed allocation is the point of the greedy path closest to the budget; one step of that path
   // adds a slice to one group, 2 bits over that group's share of the weights. So the closest point is
@@ -107,20 +107,20 @@ TEST(BudgetPlanner, EveryEntryMeetsItsBudgetOnTheSamples) {
 }
 
 // Bits on the samples as the runtime would read them: each router against its own threshold.
-double bits_with_thresholds(const PlannerInput& in, const std::vector<float>& thresholds) {
+double bits_with_thresholds(const BudgetTableInput& in, const std::vector<float>& thresholds) {
   const size_t groups = in.group_weights.size();
   double bits = 0.0, weights = 0.0;
   for (size_t g = 0; g < groups; ++g) weights += in.group_weights[g];
   for (int64_t t = 0; t < in.samples; ++t)
     for (size_t g = 0; g < groups; ++g)
-      bits += 2.0 * cpu::slices_from_scores(in.scores.data() + (t * groups + g) * 3, thresholds[g]) * in.group_weights[g];
+      bits += 2.0 * math::slices_from_scores(in.scores.data() + (t * groups + g) * 3, thresholds[g]) * in.group_weights[g];
   return bits / (weights * static_cast<double>(in.samples)) + in.router_bits;
 }
 
-TEST(BudgetPlanner, GroupOffsetsBecomePerRouterThresholdsThatMeetTheBudget) {
-  PlannerInput in = synthetic_planner(5);
+TEST(SlicePlanner, GroupOffsetsBecomePerRouterThresholdsThatMeetTheBudget) {
+  BudgetTableInput in = synthetic_planner(5);
   for (size_t g = 0; g < in.group_weights.size(); ++g) in.score_offsets.push_back(0.5 * static_cast<double>(g % 3));
-  for (const MbqBudgetEntry& e : plan_budgets(in)) {
+  for (const MbqBudgetEntry& e : make_budget_table(in)) {
     if (e.thresholds.empty()) continue;
     // One level across the model: threshold + offset is the same for every router.
     for (size_t g = 1; g < e.thresholds.size(); ++g)
@@ -128,13 +128,13 @@ TEST(BudgetPlanner, GroupOffsetsBecomePerRouterThresholdsThatMeetTheBudget) {
     EXPECT_NEAR(bits_with_thresholds(in, e.thresholds), e.budget_bits, 0.02) << e.budget_bits;
   }
   // A group whose utilities count more (higher offset) reads more slices at the same scores.
-  const std::vector<MbqBudgetEntry> plans = plan_budgets(in);
+  const std::vector<MbqBudgetEntry> plans = make_budget_table(in);
   const MbqBudgetEntry& mid = plans[8];  // 4.0 bits
   EXPECT_LT(mid.thresholds[2], mid.thresholds[0]);
 }
 
-TEST(BudgetPlanner, RoutedBitsFallAsTheThresholdRises) {
-  const PlannerInput in = synthetic_planner(4);
+TEST(SlicePlanner, RoutedBitsFallAsTheThresholdRises) {
+  const BudgetTableInput in = synthetic_planner(4);
   // The synthetic scores lie in [-5.4, 2.3]: below every score every slice is read (8 bits), above
   // them only the base (2 bits); the routers' own cost comes on top. Both ends are asserted, so a
   // routed_bits that returned a constant cannot pass as "non-increasing".

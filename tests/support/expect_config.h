@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "runtime/model/model_config.h"
+#include "format/model_config.h"
 
 namespace mobiq::test {
 

@@ -17,8 +17,8 @@
 
 #include "backends/registry.h"
 #include "backends/vulkan/vulkan_loaded_model.h"
-#include "runtime/engine/budget_plan.h"
 #include "runtime/engine/perplexity.h"
+#include "runtime/engine/slice_planner.h"
 #include "runtime/model/model.h"
 #include "tests/support/calibrated_eval_test.h"
 #include "tests/vulkan/vulkan_test_device.h"
@@ -97,7 +97,7 @@ TEST_F(VulkanFixtureA, PerplexityAndBitsAtRoutedBudgetsAreTheCpus) {
   auto cpu = executor_on("cpu:reference", *model_, kWindow);
   auto vulkan = executor_on("vulkan", *model_, kWindow);
   ASSERT_TRUE(cpu && vulkan);
-  const BudgetPlanner planner(model_->weights(), model_->max_slices());
+  const SlicePlanner planner(model_->weights(), model_->max_slices());
   for (double bits : {2.5, 3.0, 4.0}) {
     auto choice = planner.choose(bits, Routing::kRouted);
     ASSERT_TRUE(choice.ok()) << choice.status().to_string();
@@ -123,7 +123,7 @@ TEST_F(VulkanFixtureA, PerplexityWithTheGpusFeatureVariantsIsTheCpus) {
   ASSERT_TRUE(cpu && vulkan);
   const std::string variants = std::string(options.subgroup_reductions ? "subgroups" : "") +
                                (options.kv_f16 ? " f16 KV" : "");
-  auto choice = BudgetPlanner(model_->weights(), model_->max_slices()).choose(3.0, Routing::kRouted);
+  auto choice = SlicePlanner(model_->weights(), model_->max_slices()).choose(3.0, Routing::kRouted);
   ASSERT_TRUE(choice.ok()) << choice.status().to_string();
   compare(choice->plan(), *cpu, *vulkan, "routed 3.0, " + variants);
 }

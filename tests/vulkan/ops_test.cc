@@ -11,12 +11,12 @@
 #include <tuple>
 
 #include "backends/cpu/ops/attention.h"
-#include "backends/cpu/ops/matmul.h"
-#include "backends/cpu/ops/rms_norm.h"
-#include "backends/cpu/ops/rope.h"
-#include "backends/cpu/ops/router.h"
-#include "backends/cpu/ops/swiglu.h"
 #include "backends/vulkan/io_layout.h"
+#include "runtime/math/matmul.h"
+#include "runtime/math/rms_norm.h"
+#include "runtime/math/rope.h"
+#include "runtime/math/router.h"
+#include "runtime/math/swiglu.h"
 #include "tests/cpu/random_weights.h"
 #include "tests/vulkan/op_runner.h"
 #include "tests/vulkan/vulkan_test_device.h"
@@ -116,10 +116,10 @@ TEST_P(VulkanMatmul, SlicedMatmulReadsEachTokensPlanesLikeTheCpu) {
                         groups_x, groups_y, b).ok());
     LinearWeights linear;
     linear.sliced = w.view;
-    cpu::MatmulWorkspace workspace(1, in);
+    math::MatmulWorkspace workspace(1, in);
     std::vector<float> expected(out);
     for (int64_t t = 0; t < n; ++t) {
-      cpu::matmul(linear, static_cast<int>(counts[t]), x.data() + t * in, 1, expected.data(), pool, workspace);
+      math::matmul(linear, static_cast<int>(counts[t]), x.data() + t * in, 1, expected.data(), pool, workspace);
       EXPECT_LE(relative_error(b.act.data() + ya + t * out, expected.data(), out, out), 1e-4)
           << out << "x" << in << ", token " << t << ", " << counts[t] << " slices";
     }
@@ -151,9 +151,9 @@ TEST_P(VulkanMatmul, DenseMatmulInEveryStoredType) {
       const auto [groups_x, groups_y] = run.matmul_grid(dense, out, n);
       ASSERT_TRUE(run.run(dense, {wa, uint32_t(dtype), uint32_t(in), uint32_t(out), xa, 0, 1}, groups_x, groups_y, b).ok());
       const DenseTensor tensor{dtype, data, out, in};
-      cpu::MatmulWorkspace workspace(1, in);
+      math::MatmulWorkspace workspace(1, in);
       std::vector<float> expected(n * out);
-      cpu::matmul_dense(tensor, x.data(), n, expected.data(), pool, workspace);
+      math::matmul_dense(tensor, x.data(), n, expected.data(), pool, workspace);
       EXPECT_LE(relative_error(b.logits.data(), expected.data(), n * out, out), 1e-5)
           << out << "x" << in << ", dtype " << int(dtype);
     }
@@ -186,7 +186,7 @@ TEST_P(VulkanReduction, RmsNormAndEmbedding) {
   const uint32_t xa = b.add_act(x), oa = b.add_act(std::vector<float>(n * dim));
   ASSERT_TRUE(runner.run(Shader::kRmsNorm, {xa, oa, wa, uint32_t(dim), bits(1e-5f), 0}, 1, n, b).ok());
   std::vector<float> expected(n * dim);
-  cpu::rms_norm(x.data(), DenseTensor{DType::kF32, weight.data(), 1, dim}, 1e-5f, n, dim, expected.data());
+  math::rms_norm(x.data(), DenseTensor{DType::kF32, weight.data(), 1, dim}, 1e-5f, n, dim, expected.data());
   EXPECT_LE(relative_error(b.act.data() + oa, expected.data(), n * dim, dim), 1e-5);
 
   // Embedding rows gathered from an f16 table.
@@ -254,7 +254,7 @@ TEST_P(VulkanAttention, RopeThenAttentionOverManyChunksWithMultiQueryHeads) {
   c.rope_scaling = {RopeScalingType::kLlama3, 8.0f, 1.0f, 4.0f, 8192};
   const int64_t context = 150, n = 3, q_dim = c.q_dim(), kv_dim = c.kv_dim(), half = c.head_dim / 2;
   const int32_t start = 130;  // keys span three chunks of 64
-  const cpu::Rope rope(c);
+  const math::Rope rope(c);
   std::vector<float> table(context * half * 2);
   for (int64_t p = 0; p < context; ++p)
     for (int64_t i = 0; i < half; ++i) {
@@ -325,7 +325,7 @@ TEST_P(VulkanReduction, RouterWritesTheCpuSliceCountsUnderTheCap) {
   const std::vector<float> x = uniform(n * in, 18, -2.0f, 2.0f);
   RouterWeights router{in, hidden, w1.data(), b1.data(), w2.data(), b2.data()};
   std::vector<float> scratch(hidden), scores(n * kResidualPlanes);
-  cpu::router_scores(router, x.data(), n, scratch.data(), scores.data());
+  math::router_scores(router, x.data(), n, scratch.data(), scores.data());
   // The threshold at the median first score, so about half the tokens read residual slices.
   std::vector<float> first(n);
   for (int t = 0; t < n; ++t) first[t] = scores[t * kResidualPlanes];
@@ -345,7 +345,7 @@ TEST_P(VulkanReduction, RouterWritesTheCpuSliceCountsUnderTheCap) {
     ASSERT_TRUE(runner.run(Shader::kRouter, {xa, uint32_t(in), uint32_t(hidden), a1, a2, a3, a4, 0, 4}, 1, n, b).ok());
     std::vector<int> histogram(kMaxPlanes + 1, 0);
     for (int t = 0; t < n; ++t) {
-      const uint32_t expected = std::min<uint32_t>(cpu::slices_from_scores(scores.data() + t * kResidualPlanes, threshold), cap);
+      const uint32_t expected = std::min<uint32_t>(math::slices_from_scores(scores.data() + t * kResidualPlanes, threshold), cap);
       EXPECT_EQ(b.io[32 + t], expected) << "token " << t << ", cap " << cap;
       ++histogram[expected];
     }
@@ -367,7 +367,7 @@ TEST(VulkanOps, SwigluAddAndArgmax) {
   const uint32_t ga = b.add_act(gate), ua = b.add_act(up);
   ASSERT_TRUE(runner.run(Shader::kSwiglu, {ga, ua, uint32_t(dim)}, (dim + 63) / 64, n, b).ok());
   std::vector<float> expected = gate;
-  cpu::swiglu(expected.data(), up.data(), n * dim);
+  math::swiglu(expected.data(), up.data(), n * dim);
   for (int64_t i = 0; i < n * dim; ++i) ASSERT_NEAR(b.act[ga + i], expected[i], 1e-5) << i;
   ASSERT_TRUE(runner.run(Shader::kAdd, {ga, ua, uint32_t(dim)}, (dim + 63) / 64, n, b).ok());
   for (int64_t i = 0; i < n * dim; ++i) ASSERT_NEAR(b.act[ga + i], expected[i] + up[i], 1e-5) << i;

@@ -27,8 +27,8 @@ CLI::Option* add_budget_options(CLI::App& app, BudgetChoice& choice) {
   return budget;
 }
 
-Result<AutoBudgetOptions> auto_budget_options(const BudgetChoice& choice) {
-  AutoBudgetOptions options;
+Result<DeviceGovernorOptions> governor_options(const BudgetChoice& choice) {
+  DeviceGovernorOptions options;
   options.state_root = choice.state_root;
   options.probe_interval = choice.probe_interval;
   if (!choice.policy_file.empty()) {
@@ -60,14 +60,15 @@ std::string describe_spend(const SessionStats& stats) {
 }
 
 Status apply_budget(const BudgetChoice& choice, const std::string& budget, const std::string& source,
-                    Session& session, SessionBudget& session_budget) {
+                    Session& session) {
   if (budget.empty()) return Status::Ok();
   if (budget == "auto") {
-    MOBIQ_ASSIGN_OR_RETURN(AutoBudgetOptions options, auto_budget_options(choice));
-    return session_budget.set_auto(session, options);
+    MOBIQ_ASSIGN_OR_RETURN(DeviceGovernorOptions options, governor_options(choice));
+    MOBIQ_ASSIGN_OR_RETURN(std::unique_ptr<DeviceGovernor> governor, DeviceGovernor::create(options));
+    return session.set_governor(std::move(governor));
   }
   MOBIQ_ASSIGN_OR_RETURN(double bits, parse_bits(budget));
-  return session_budget.set_fixed(session, bits, "set with " + source);
+  return session.set_budget_bits(bits, "set with " + source);
 }
 
 }  // namespace mobiq::cli

@@ -1,12 +1,13 @@
 // The precision options `mobiq run` and `mobiq chat` share: --budget B|auto, --policy, --state-root,
-// and applying them to a session through SessionBudget.
+// and applying them to a session: a fixed budget, or a DeviceGovernor the session owns.
 #pragma once
 
 #include <CLI/CLI.hpp>
 
 #include <string>
 
-#include "runtime/capi/session_budget.h"
+#include "runtime/elastic/device_governor.h"
+#include "runtime/engine/session.h"
 
 namespace mobiq::cli {
 
@@ -21,8 +22,8 @@ struct BudgetChoice {
 // Adds --budget, --budget-mode, --policy, --state-root and --probe-interval; returns the --budget option.
 CLI::Option* add_budget_options(CLI::App& app, BudgetChoice& choice);
 
-// The automatic-budget options a choice stands for (reads the policy file).
-Result<AutoBudgetOptions> auto_budget_options(const BudgetChoice& choice);
+// The device governor's options a choice stands for (reads the policy file).
+Result<DeviceGovernorOptions> governor_options(const BudgetChoice& choice);
 
 // Parses "auto" or a number of bits ("4", "2.5"); kInvalidArgument for anything else.
 Result<double> parse_bits(const std::string& text);
@@ -36,6 +37,6 @@ std::string describe_spend(const SessionStats& stats);
 // Applies a budget value: "auto" switches to the automatic mode, a number fixes the budget (its
 // reason: "set with <source>"), "" leaves the session as it is.
 Status apply_budget(const BudgetChoice& choice, const std::string& budget, const std::string& source,
-                    Session& session, SessionBudget& session_budget);
+                    Session& session);
 
 }  // namespace mobiq::cli

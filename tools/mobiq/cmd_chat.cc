@@ -50,14 +50,13 @@ class Chat {
         model_(model),
         session_(session),
         template_(std::move(chat_template)),
-        budget_(session.loaded_model()),
         sampler_(args.sampling),
         interactive_(interactive),
         end_of_turn_id_(model.tokenizer().token_id(template_.end_of_turn())) {}
 
   Status start() {
     MOBIQ_RETURN_IF_ERROR(apply_budget_mode(args_.budget, session_));
-    return apply_budget(args_.budget, args_.budget.budget, "--budget", session_, budget_);
+    return apply_budget(args_.budget, args_.budget.budget, "--budget", session_);
   }
 
   // Returns the exit status.
@@ -108,9 +107,9 @@ class Chat {
         report_error(invalid_argument("/budget needs a number of bits (2..8); /auto for the automatic budget"));
         return true;
       }
-      report_outcome(apply_budget(args_.budget, arg, "/budget", session_, budget_));
+      report_outcome(apply_budget(args_.budget, arg, "/budget", session_));
     } else if (name == "/auto") {
-      report_outcome(apply_budget(args_.budget, "auto", "/auto", session_, budget_));
+      report_outcome(apply_budget(args_.budget, "auto", "/auto", session_));
     } else if (name == "/stats") {
       print_stats();
     } else if (name == "/reset") {
@@ -130,8 +129,8 @@ class Chat {
       report_error(status);
       return;
     }
-    std::fprintf(stderr, "budget: %.2f bits (%s: %s)\n", session_.budget_bits(), budget_.is_auto() ? "auto" : "fixed",
-                 budget_.reason().c_str());
+    std::fprintf(stderr, "budget: %.2f bits (%s: %s)\n", session_.budget_bits(), session_.governed() ? "auto" : "fixed",
+                 session_.budget_reason().c_str());
   }
 
   Status answer(const std::string& user) {
@@ -151,7 +150,6 @@ class Chat {
 
     bool closed_by_marker = false;
     bool interrupted = false;
-    Status budget_error;
     MOBIQ_ASSIGN_OR_RETURN(
         GenerateResult result, session_.generate(args_.n_predict, sampler_, [&](int32_t id, const std::string& piece) {
           if (id == end_of_turn_id_) {  // fed already; not shown
@@ -166,14 +164,12 @@ class Chat {
             interrupted = true;
             return false;
           }
-          budget_error = budget_.after_token(session_);
-          return budget_error.ok();
+          return true;
         }));
     std::fputc('\n', stdout);
     std::fflush(stdout);
     // An answer the model did not close with its marker is closed before the next turn.
     pending_close_ = closed_by_marker ? template_.after_end_of_turn() : template_.close_answer();
-    MOBIQ_RETURN_IF_ERROR(budget_error);
     if (interrupted) std::fputs("[interrupted]\n", stderr);
     if (result.context_full) std::fputs("[context full: /reset starts a new conversation]\n", stderr);
     print_status_line();
@@ -185,7 +181,7 @@ class Chat {
     const char* dim = interactive_ ? "\033[2m" : "";
     const char* plain = interactive_ ? "\033[0m" : "";
     std::fprintf(stderr, "%s[budget %.2f bits, %s: %s | %.2f bits/weight | %lld tokens, %.1f tok/s]%s\n", dim,
-                 session_.budget_bits(), budget_.is_auto() ? "auto" : "fixed", budget_.reason().c_str(),
+                 session_.budget_bits(), session_.governed() ? "auto" : "fixed", session_.budget_reason().c_str(),
                  stats.average_bits_per_weight, static_cast<long long>(stats.generated_tokens), stats.tokens_per_second(),
                  plain);
   }
@@ -195,9 +191,9 @@ class Chat {
     std::fprintf(stderr,
                  "stats: position %d/%d | budget %.2f bits (%s: %s) | %s | %.2f bits/weight | %d planes resident, "
                  "%.1f MiB | last answer %lld tokens at %.1f tok/s, prompt %lld tokens at %.1f tok/s | %s format, %s\n",
-                 stats.position, args_.context_size, session_.budget_bits(), budget_.is_auto() ? "auto" : "fixed",
-                 budget_.reason().c_str(), describe_spend(stats).c_str(), stats.average_bits_per_weight, budget_.residency().resident_planes(),
-                 static_cast<double>(budget_.residency().resident_plane_bytes()) / (1024.0 * 1024.0),
+                 stats.position, args_.context_size, session_.budget_bits(), session_.governed() ? "auto" : "fixed",
+                 session_.budget_reason().c_str(), describe_spend(stats).c_str(), stats.average_bits_per_weight, session_.loaded_model().resident_planes(),
+                 static_cast<double>(session_.loaded_model().resident_plane_bytes()) / (1024.0 * 1024.0),
                  static_cast<long long>(stats.generated_tokens), stats.tokens_per_second(),
                  static_cast<long long>(stats.prompt_tokens), stats.prompt_tokens_per_second(),
                  chat_format_name(template_.format()), session_.backend_name());
@@ -207,7 +203,6 @@ class Chat {
   const Model& model_;
   Session& session_;
   ChatTemplate template_;
-  SessionBudget budget_;
   Sampler sampler_;
   bool interactive_;
   int32_t end_of_turn_id_;      // -1 when the vocabulary has no such token

@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/core/output_path.h"
-#include "runtime/engine/budget_plan.h"
 #include "runtime/engine/perplexity.h"
 #include "runtime/engine/precision.h"
+#include "runtime/engine/slice_planner.h"
 #include "runtime/engine/spend_controller.h"
 #include "tools/mobiq/command.h"
 #include "tools/mobiq/common.h"
@@ -42,7 +42,7 @@ struct PerplexityArgs {
 struct Run {
   std::string routing;  // "uniform", "routed", "fixed", "random", or "unquantized"
   double requested_bits = 0;
-  BudgetPlanChoice choice;
+  OwnedSlicePlan choice;
   SlicePlan plan;
   std::optional<BudgetMode> mode;  // routed plans only: how the spend is held to the budget
 };
@@ -73,11 +73,11 @@ Result<std::vector<Run>> plan_runs(const Model& model, const PerplexityArgs& arg
     }
     return runs;
   }
-  const BudgetPlanner planner(model.weights(), model.max_slices());
+  const SlicePlanner planner(model.weights(), model.max_slices());
   for (double bits : args.bits)
     for (const std::string& name : args.routing) {
       MOBIQ_ASSIGN_OR_RETURN(Routing routing, parse_routing(name));
-      MOBIQ_ASSIGN_OR_RETURN(BudgetPlanChoice choice, planner.choose(bits, routing, args.seed));
+      MOBIQ_ASSIGN_OR_RETURN(OwnedSlicePlan choice, planner.choose(bits, routing, args.seed));
       if (choice.plan().mode != SlicePlan::Mode::kRouted) {
         runs.push_back({name, bits, std::move(choice), {}, std::nullopt});
         continue;
@@ -137,7 +137,7 @@ int run_perplexity(const PerplexityArgs& args) {
     options.max_windows = args.chunks;
     options.divergence = args.divergence;
     options.progress = [&](int64_t done, int64_t total) { progress.update(done, total); };
-    SpendController spend{ThresholdScale(model->weights().budget_plans)};
+    SpendController spend{ThresholdScale(model->weights().budget_table)};
     if (run.mode) {
       spend.set_mode(*run.mode);
       spend.reset(run.requested_bits,

@@ -41,14 +41,13 @@ int run_generate(RunArgs& args) {
   options.context_size = args.context_size;
   Result<std::unique_ptr<Session>> session = Session::create(*model, options);
   if (!session.ok()) return report_error(session.status());
-  SessionBudget budget((*session)->loaded_model());
   if (const Status s = apply_budget_mode(args.budget, **session); !s.ok()) return report_error(s);
   const double bits = args.slices > 0 ? 2.0 * args.slices : args.bits;
   if (bits > 0) {
-    const Status s = budget.set_fixed(**session, bits, args.slices > 0 ? "set with --slices" : "set with --bits");
+    const Status s = (*session)->set_budget_bits(bits, args.slices > 0 ? "set with --slices" : "set with --bits");
     if (!s.ok()) return report_error(s);
   }
-  if (const Status s = apply_budget(args.budget, args.budget.budget, "--budget", **session, budget); !s.ok())
+  if (const Status s = apply_budget(args.budget, args.budget.budget, "--budget", **session); !s.ok())
     return report_error(s);
 
   Result<std::vector<int32_t>> prompt = model->tokenizer().encode(args.prompt);
@@ -58,17 +57,14 @@ int run_generate(RunArgs& args) {
   const Status fed = (*session)->feed(*prompt);
   if (!fed.ok()) return report_error(fed);
   Sampler sampler(args.sampling);
-  Status budget_error;
   Result<GenerateResult> result =
       (*session)->generate(args.n_predict, sampler, [&](int32_t, const std::string& piece) {
         std::fwrite(piece.data(), 1, piece.size(), stdout);
         std::fflush(stdout);
-        budget_error = budget.after_token(**session);
-        return budget_error.ok();
+        return true;
       });
   std::fputc('\n', stdout);
   if (!result.ok()) return report_error(result.status());
-  if (!budget_error.ok()) return report_error(budget_error);
   // A full context is a clean stop, not an error, but never a silent one: the user asked for more.
   if (result->context_full)
     std::fprintf(stderr, "mobiq: stopped after %lld generated tokens: the %d-token context is full (-c/--ctx-size)\n",
@@ -98,8 +94,9 @@ int run_generate(RunArgs& args) {
                (*session)->backend_name());
   if (model->max_slices() > 0)
     std::fprintf(stderr, "budget: %.2f bits (%s: %s) | %s | %s | %d planes resident\n", (*session)->budget_bits(),
-                 budget.is_auto() ? "auto" : "fixed", budget.reason().c_str(), describe_spend(stats).c_str(),
-                 (*session)->plan_description().c_str(), budget.residency().resident_planes());
+                 (*session)->governed() ? "auto" : "fixed", (*session)->budget_reason().c_str(),
+                 describe_spend(stats).c_str(), (*session)->plan_description().c_str(),
+                 (*session)->loaded_model().resident_planes());
   return 0;
 }
 

@@ -1,12 +1,12 @@
 // 8-bit storage for the large dense matrices (the embedding and the output head), the DType::kQ8 layout
-// of runtime/model/model_weights.h: per row and group of 128 columns, scale = max|w| / 127 and codes
+// of format/model_weights.h: per row and group of 128 columns, scale = max|w| / 127 and codes
 // round(w / scale) in [-127, 127]. The head is read for every token, so this halves a bf16 head's bytes.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
-#include "runtime/model/model_weights.h"
+#include "format/model_weights.h"
 
 namespace mobiq {
 

@@ -15,9 +15,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "format/model_weights.h"
 #include "format/slice_layout.h"
 #include "runtime/core/result.h"
-#include "runtime/model/model_weights.h"
 
 namespace mobiq {
 

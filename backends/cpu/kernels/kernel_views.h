@@ -61,8 +61,8 @@ using SlicedRowsFn = void (*)(const SlicedBlocksView& w, int k, const QuantizedV
 using DenseQ8RowsFn = void (*)(const DenseQ8View& w, const QuantizedView& x, int64_t block0, int64_t block1,
                                float* y, int64_t y_stride);
 
-// The f32 steps between the matmuls, for sets that vectorize them (nullptr: the portable f32 ops of
-// backends/cpu/ops run, which are also the oracle these are tested against).
+// The f32 steps between the matmuls, for sets that vectorize them (nullptr: the portable f32 math of
+// runtime/math and backends/cpu/ops/attention run, which are also the oracle these are tested against).
 //   attend: one query head q [head_dim] against keys and values 0..n_keys-1 (key j at k + j * kv_stride,
 //           likewise v): out [head_dim] = softmax(scale * K q) V; scores: scratch [n_keys].
 //   swiglu: gate[i] = silu(gate[i]) * up[i] for i < n.

@@ -9,8 +9,8 @@
 
 #include "backends/cpu/kernels/aligned_buffer.h"
 #include "backends/cpu/kernels/kernel_views.h"
+#include "format/model_weights.h"
 #include "runtime/core/result.h"
-#include "runtime/model/model_weights.h"
 
 namespace mobiq::cpu {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "backends/cpu/ops/vector_math.h"
+#include "runtime/math/vector_math.h"
 
 namespace mobiq::cpu {
 namespace {
@@ -13,7 +13,7 @@ void attend_portable(const float* q, const float* k, const float* v, int64_t kv_
                      float scale, float* s, float* out) {
   float max_score = -INFINITY;
   for (int64_t j = 0; j < n_keys; ++j) {
-    s[j] = dot(q, k + j * kv_stride, hd) * scale;
+    s[j] = math::dot(q, k + j * kv_stride, hd) * scale;
     max_score = std::max(max_score, s[j]);
   }
   float total = 0.0f;
@@ -23,7 +23,7 @@ void attend_portable(const float* q, const float* k, const float* v, int64_t kv_
   }
   std::fill(out, out + hd, 0.0f);
   const float inv_total = 1.0f / total;
-  for (int64_t j = 0; j < n_keys; ++j) axpy(s[j] * inv_total, v + j * kv_stride, out, hd);
+  for (int64_t j = 0; j < n_keys; ++j) math::axpy(s[j] * inv_total, v + j * kv_stride, out, hd);
 }
 
 }  // namespace

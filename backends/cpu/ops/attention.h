@@ -4,8 +4,8 @@
 #include <cstdint>
 
 #include "backends/cpu/kernels/kernel_views.h"
+#include "format/model_config.h"
 #include "runtime/core/thread_pool.h"
-#include "runtime/model/model_config.h"
 
 namespace mobiq::cpu {
 

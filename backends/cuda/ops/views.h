@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "runtime/model/model_weights.h"
+#include "format/model_weights.h"
 
 namespace mobiq::cuda {
 
@@ -32,7 +32,7 @@ struct DenseView {
   int32_t cols;
 };
 
-// A router (runtime/model/model_weights.h has the formula), all f32.
+// A router (format/model_weights.h has the formula), all f32.
 struct RouterView {
   const float* w1;  // [hidden][in]
   const float* b1;  // [hidden]

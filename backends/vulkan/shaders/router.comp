@@ -1,5 +1,5 @@
 #version 450
-// A group's router for token t (runtime/model/model_weights.h): with u = x / rms(x) and
+// A group's router for token t (format/model_weights.h): with u = x / rms(x) and
 // e = log(mean(x^2)), h = relu(w1 u + b1), score = w2 [h; e] + b2; the token reads
 // 1 + (longest prefix of scores >= threshold) slices, capped, written to its slice count.
 // Grid: (1, n); dispatched (non-empty) only under a routed plan.

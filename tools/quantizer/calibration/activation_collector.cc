@@ -54,10 +54,10 @@ void ActivationCollector::observe(int layer, LinearGroup group, const float* x, 
   transposed_.resize(dim * n);
   for (int64_t t = 0; t < n; ++t)
     for (int64_t i = 0; i < dim; ++i) transposed_[i * n + t] = x[t * dim + i];
-  if (!workspace_ || workspace_->width() < n) workspace_ = std::make_unique<cpu::MatmulWorkspace>(pool_.size(), n);
+  if (!workspace_ || workspace_->width() < n) workspace_ = std::make_unique<math::MatmulWorkspace>(pool_.size(), n);
   product_.resize(dim * dim);
   const DenseTensor xt{DType::kF32, transposed_.data(), dim, n};
-  cpu::matmul_dense(xt, transposed_.data(), dim, product_.data(), pool_, *workspace_);
+  math::matmul_dense(xt, transposed_.data(), dim, product_.data(), pool_, *workspace_);
   for (int64_t i = 0; i < dim * dim; ++i) a.hessian[i] += product_[i];
 }
 

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "backends/cpu/activation_observer.h"
-#include "backends/cpu/ops/matmul.h"
+#include "format/model_config.h"
 #include "runtime/core/thread_pool.h"
-#include "runtime/model/model_config.h"
+#include "runtime/math/matmul.h"
 
 namespace mobiq {
 
@@ -51,7 +51,7 @@ class ActivationCollector final : public cpu::ActivationObserver {
   std::vector<int64_t> positions_;        // sampled positions of the current window
   std::vector<float> transposed_;         // [dim][tokens] scratch for the x^T x product
   std::vector<float> product_;            // [dim][dim]
-  std::unique_ptr<cpu::MatmulWorkspace> workspace_;
+  std::unique_ptr<math::MatmulWorkspace> workspace_;
 };
 
 }  // namespace mobiq

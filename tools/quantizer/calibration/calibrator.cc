@@ -9,17 +9,17 @@
 #include <string>
 #include <vector>
 
-#include "backends/cpu/ops/matmul.h"
 #include "runtime/core/half.h"
 #include "runtime/core/output_path.h"
 #include "runtime/core/text_file.h"
 #include "runtime/core/unaligned.h"
 #include "runtime/engine/perplexity.h"
 #include "runtime/engine/precision.h"
+#include "runtime/math/matmul.h"
 #include "runtime/model/hf_checkpoint.h"
 #include "runtime/model/model.h"
 #include "tools/quantizer/calibration/activation_collector.h"
-#include "tools/quantizer/calibration/budget_planner.h"
+#include "tools/quantizer/calibration/budget_table.h"
 #include "tools/quantizer/calibration/plan_divergence.h"
 #include "tools/quantizer/calibration/router_trainer.h"
 #include "tools/quantizer/hf_converter.h"
@@ -79,11 +79,11 @@ void group_errors(const std::vector<const float*>& originals, const std::vector<
   for (size_t l = 0; l < quantized.size(); ++l) {
     const NestedRtnLinear& q = *quantized[l];
     std::vector<float> diff(q.out * q.in), y(n * q.out);
-    cpu::MatmulWorkspace workspace(pool.size(), q.in);
+    math::MatmulWorkspace workspace(pool.size(), q.in);
     for (int k = 1; k <= kMaxPlanes; ++k) {
       dequantize_sliced(q.view(), k, diff.data());
       for (int64_t i = 0; i < q.out * q.in; ++i) diff[i] -= originals[l][i];
-      cpu::matmul_dense({DType::kF32, diff.data(), q.out, q.in}, samples, n, y.data(), pool, workspace);
+      math::matmul_dense({DType::kF32, diff.data(), q.out, q.in}, samples, n, y.data(), pool, workspace);
       for (int64_t t = 0; t < n; ++t) {
         double s = 0.0;
         for (int64_t r = 0; r < q.out; ++r) s += static_cast<double>(y[t * q.out + r]) * y[t * q.out + r];
@@ -241,7 +241,7 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
   // The planner's view: a group's utility per bit of slice e is its sensitivity times its output
   // error reduction per weight-bit; the routers predict the log of the latter, so the sensitivity
   // enters as a per-group offset to their scores (carried by the thresholds in the file).
-  PlannerInput planner;
+  BudgetTableInput planner;
   planner.n_layers = config.n_layers;
   planner.group_weights.resize(groups);
   planner.score_offsets.resize(groups);
@@ -274,7 +274,7 @@ Status calibrate_hf_to_mbq(const CalibrateOptions& o) {
                         std::accumulate(planner.group_weights.begin(), planner.group_weights.end(), 0.0);
 
   // 4. Budget table, 5. the file.
-  content.budget_table = plan_budgets(planner);
+  content.budget_table = make_budget_table(planner);
   content.record.method = kCalibratedMethod;
   content.record.dataset = std::filesystem::path(o.calib_path).filename().string();
   content.record.windows = windows;

@@ -5,8 +5,8 @@
 #include <numeric>
 #include <random>
 
-#include "backends/cpu/ops/router.h"
 #include "runtime/core/half.h"
+#include "runtime/math/router.h"
 
 namespace mobiq {
 namespace {
@@ -154,7 +154,7 @@ std::vector<float> router_scores_of(const MbqRouter& router, const float* x, int
   view.w2 = w2.data();
   view.b2 = b2.data();
   std::vector<float> hidden(router.hidden), scores(n * kOut);
-  cpu::router_scores(view, x, n, hidden.data(), scores.data());
+  math::router_scores(view, x, n, hidden.data(), scores.data());
   return scores;
 }
 

@@ -1,4 +1,4 @@
-// Trains one router (runtime/model/model_weights.h has its formula) to predict, for each token, the
+// Trains one router (format/model_weights.h has its formula) to predict, for each token, the
 // log utility of each residual slice: how much the group's output error falls per bit spent on that
 // slice (the group's sensitivity, a constant per group, is left to its thresholds). Regression on
 // samples, Adam on the mean squared error.

@@ -1,11 +1,11 @@
-#include "backends/cpu/ops/rms_norm.h"
+#include "runtime/math/rms_norm.h"
 
 #include <cmath>
 
-#include "backends/cpu/ops/tensor_read.h"
-#include "backends/cpu/ops/vector_math.h"
+#include "runtime/math/tensor_read.h"
+#include "runtime/math/vector_math.h"
 
-namespace mobiq::cpu {
+namespace mobiq::math {
 
 namespace {
 
@@ -36,4 +36,4 @@ void rms_norm(const float* x, const DenseTensor& weight, float eps, int64_t n, i
   }
 }
 
-}  // namespace mobiq::cpu
+}  // namespace mobiq::math

@@ -1,17 +1,17 @@
-#include "backends/cpu/ops/matmul.h"
+#include "runtime/math/matmul.h"
 
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
 
-#include "backends/cpu/ops/slice_codes.h"
-#include "backends/cpu/ops/tensor_read.h"
-#include "backends/cpu/ops/vector_math.h"
 #include "format/slice_layout.h"
 #include "runtime/core/half.h"
 #include "runtime/core/unaligned.h"
+#include "runtime/math/slice_codes.h"
+#include "runtime/math/tensor_read.h"
+#include "runtime/math/vector_math.h"
 
-namespace mobiq::cpu {
+namespace mobiq::math {
 namespace {
 
 constexpr int kTileRows = 16;    // output rows per tile of the batched path (one or two SIMD registers)
@@ -239,4 +239,4 @@ void matmul(const LinearWeights& w, int slices, const float* x, int64_t n, float
   gemm_tiled(s.out, s.in, x, n, y, pool, workspace, [&](int64_t r, float* row) { dequantize_row(s, k, r, row); });
 }
 
-}  // namespace mobiq::cpu
+}  // namespace mobiq::math

@@ -3,11 +3,11 @@
 
 #include <cstdint>
 
+#include "format/model_weights.h"
 #include "runtime/core/half.h"
 #include "runtime/core/unaligned.h"
-#include "runtime/model/model_weights.h"
 
-namespace mobiq::cpu {
+namespace mobiq::math {
 
 // Element i of a dense tensor's flat storage. The storage may sit at any byte offset of the file
 // (see runtime/core/unaligned.h), hence the unaligned loads.
@@ -24,4 +24,4 @@ inline float read_element(const DenseTensor& t, int64_t i) {
 // Row r of a dense matrix, converted to f32: out[cols]. Any alignment of t.data.
 void read_row(const DenseTensor& t, int64_t r, float* out);
 
-}  // namespace mobiq::cpu
+}  // namespace mobiq::math

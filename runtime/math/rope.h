@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "runtime/model/model_config.h"
+#include "format/model_config.h"
 
-namespace mobiq::cpu {
+namespace mobiq::math {
 
 class Rope {
  public:
@@ -29,4 +29,4 @@ class Rope {
   std::vector<float> inv_freq_;  // [head_dim / 2]
 };
 
-}  // namespace mobiq::cpu
+}  // namespace mobiq::math

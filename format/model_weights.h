@@ -92,7 +92,7 @@ struct LayerWeights {
 
 // How to meet one average budget (bits per sliced weight, routers counted): router thresholds
 // per layer and group, or (thresholds empty) a fixed slice count per layer and group.
-struct BudgetPlan {
+struct BudgetEntry {
   float bits = 0.0f;
   std::vector<float> thresholds;      // [n_layers * kLinearGroups]; empty: use fixed_slices
   std::vector<uint8_t> fixed_slices;  // [n_layers * kLinearGroups], each 1..4
@@ -104,7 +104,7 @@ struct ModelWeights {
   DenseTensor final_norm;       // [hidden]
   DenseTensor output;           // [vocab][hidden]; same memory as token_embedding when tied
   std::vector<LayerWeights> layers;
-  std::vector<BudgetPlan> budget_plans;  // ascending bits; empty without calibration
+  std::vector<BudgetEntry> budget_table;  // ascending bits; empty without calibration
 };
 
 }  // namespace mobiq

@@ -1,23 +1,23 @@
-#include "tools/quantizer/calibration/budget_planner.h"
+#include "tools/quantizer/calibration/budget_table.h"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
-#include "backends/cpu/ops/router.h"
+#include "runtime/math/router.h"
 
 namespace mobiq {
 namespace {
 
 constexpr double kStep = 0.25, kMinBits = 2.0, kMaxBits = 8.0;
 
-double total_weights(const PlannerInput& in) {
+double total_weights(const BudgetTableInput& in) {
   return std::accumulate(in.group_weights.begin(), in.group_weights.end(), 0.0);
 }
 
 // Greedy per-layer allocation: from one slice everywhere, repeatedly give the next slice to the group
 // whose next slice has the highest mean utility; the allocation on that path closest to `bits`.
-std::vector<uint8_t> fixed_allocation(const PlannerInput& in, double bits) {
+std::vector<uint8_t> fixed_allocation(const BudgetTableInput& in, double bits) {
   const size_t groups = in.group_weights.size();
   std::vector<uint8_t> k(groups, 1), best = k;
   double best_gap = std::fabs(fixed_bits(in, k) - bits);
@@ -41,32 +41,32 @@ std::vector<uint8_t> fixed_allocation(const PlannerInput& in, double bits) {
 }
 
 // Router g's threshold for the level.
-float group_threshold(const PlannerInput& in, double level, size_t g) {
+float group_threshold(const BudgetTableInput& in, double level, size_t g) {
   return static_cast<float>(in.score_offsets.empty() ? level : level - in.score_offsets[g]);
 }
 
 }  // namespace
 
-double fixed_bits(const PlannerInput& in, const std::vector<uint8_t>& slices) {
+double fixed_bits(const BudgetTableInput& in, const std::vector<uint8_t>& slices) {
   double bits = 0.0;
   for (size_t g = 0; g < slices.size(); ++g) bits += 2.0 * slices[g] * in.group_weights[g];
   return bits / total_weights(in);
 }
 
-double routed_bits(const PlannerInput& in, double level) {
+double routed_bits(const BudgetTableInput& in, double level) {
   const size_t groups = in.group_weights.size();
   double bits = 0.0;
   for (size_t g = 0; g < groups; ++g) {
     const float threshold = group_threshold(in, level, g);
     for (int64_t t = 0; t < in.samples; ++t) {
       const float* s = in.scores.data() + (t * groups + g) * kResidualPlanes;
-      bits += 2.0 * cpu::slices_from_scores(s, threshold) * in.group_weights[g];
+      bits += 2.0 * math::slices_from_scores(s, threshold) * in.group_weights[g];
     }
   }
   return bits / (total_weights(in) * static_cast<double>(in.samples)) + in.router_bits;
 }
 
-std::vector<MbqBudgetEntry> plan_budgets(const PlannerInput& in) {
+std::vector<MbqBudgetEntry> make_budget_table(const BudgetTableInput& in) {
   const size_t groups = in.group_weights.size();
   const auto [lo_it, hi_it] = std::minmax_element(in.scores.begin(), in.scores.end());
   const auto [lo_offset, hi_offset] = in.score_offsets.empty()

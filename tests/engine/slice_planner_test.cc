@@ -1,4 +1,4 @@
-#include "runtime/engine/budget_plan.h"
+#include "runtime/engine/slice_planner.h"
 
 #include <gtest/gtest.h>
 
@@ -13,20 +13,20 @@ namespace {
 ModelWeights weights_with_table() {
   ModelWeights w;
   auto entry = [](float bits, std::vector<float> thresholds, uint8_t k) {
-    BudgetPlan p;
+    BudgetEntry p;
     p.bits = bits;
     p.thresholds = std::move(thresholds);
     p.fixed_slices.assign(2 * kLinearGroups, k);
     return p;
   };
-  w.budget_plans = {entry(2.0f, {}, 1), entry(3.0f, std::vector<float>(8, 1.0f), 2),
+  w.budget_table = {entry(2.0f, {}, 1), entry(3.0f, std::vector<float>(8, 1.0f), 2),
                     entry(4.0f, std::vector<float>(8, -1.0f), 2), entry(8.0f, {}, 4)};
   return w;
 }
 
-TEST(BudgetPlanner, ExactEntriesInterpolationAndEnds) {
+TEST(SlicePlanner, ExactEntriesInterpolationAndEnds) {
   const ModelWeights w = weights_with_table();
-  const BudgetPlanner planner(w, 4);
+  const SlicePlanner planner(w, 4);
   auto exact = planner.choose(3.0, Routing::kRouted);
   ASSERT_TRUE(exact.ok());
   EXPECT_EQ(exact->plan().mode, SlicePlan::Mode::kRouted);
@@ -56,9 +56,9 @@ TEST(BudgetPlanner, ExactEntriesInterpolationAndEnds) {
   EXPECT_DOUBLE_EQ(random->plan().random_mean, 2.5);
 }
 
-TEST(BudgetPlanner, UncalibratedFilesRoundToWholeSlicesAndRefuseFixed) {
+TEST(SlicePlanner, UncalibratedFilesRoundToWholeSlicesAndRefuseFixed) {
   const ModelWeights w;  // no table
-  const BudgetPlanner planner(w, 4);
+  const SlicePlanner planner(w, 4);
   auto plan = planner.choose(5.2, Routing::kRouted);
   ASSERT_TRUE(plan.ok());
   EXPECT_EQ(plan->plan().mode, SlicePlan::Mode::kUniform);
@@ -66,18 +66,18 @@ TEST(BudgetPlanner, UncalibratedFilesRoundToWholeSlicesAndRefuseFixed) {
   EXPECT_EQ(planner.choose(4.0, Routing::kFixed).status().code(), ErrorCode::kUnsupported);
 }
 
-// The planner answers a bad budget with check_budget_bits' codes, which SessionBudget (and through it
-// the C API) uses too: kOutOfRange outside the model's range, kInvalidArgument for NaN. The planner
+// The planner answers a bad budget with check_budget_bits' codes, which Session (and through it the
+// C API) uses too: kOutOfRange outside the model's range, kInvalidArgument for NaN. The planner
 // used to say kInvalidArgument for both, so one value got two codes depending on the entry point.
-TEST(BudgetPlanner, RejectsBudgetsOutsideTheModel) {
+TEST(SlicePlanner, RejectsBudgetsOutsideTheModel) {
   const ModelWeights w = weights_with_table();
-  EXPECT_EQ(BudgetPlanner(w, 4).choose(1.5, Routing::kRouted).status().code(), ErrorCode::kOutOfRange);
-  EXPECT_EQ(BudgetPlanner(w, 2).choose(6.0, Routing::kRouted).status().code(), ErrorCode::kOutOfRange);
-  EXPECT_EQ(BudgetPlanner(w, 4).choose(std::nan(""), Routing::kRouted).status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(BudgetPlanner(w, 0).choose(4.0, Routing::kRouted).status().code(), ErrorCode::kUnsupported);
+  EXPECT_EQ(SlicePlanner(w, 4).choose(1.5, Routing::kRouted).status().code(), ErrorCode::kOutOfRange);
+  EXPECT_EQ(SlicePlanner(w, 2).choose(6.0, Routing::kRouted).status().code(), ErrorCode::kOutOfRange);
+  EXPECT_EQ(SlicePlanner(w, 4).choose(std::nan(""), Routing::kRouted).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(SlicePlanner(w, 0).choose(4.0, Routing::kRouted).status().code(), ErrorCode::kUnsupported);
   for (double bits : {1.5, 8.5, -1.0, HUGE_VAL, -HUGE_VAL, std::nan(""), 4.0})
     for (int32_t max_slices : {0, 2, 4})
-      EXPECT_EQ(BudgetPlanner(w, max_slices).choose(bits, Routing::kRouted).status().code(),
+      EXPECT_EQ(SlicePlanner(w, max_slices).choose(bits, Routing::kRouted).status().code(),
                 check_budget_bits(bits, max_slices).code())
           << bits << " bits, " << max_slices << " slices";
 }

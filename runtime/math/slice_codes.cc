@@ -1,4 +1,4 @@
-#include "backends/cpu/ops/slice_codes.h"
+#include "runtime/math/slice_codes.h"
 
 #include <algorithm>
 #include <array>
@@ -8,7 +8,7 @@
 #include "format/slice_layout.h"
 #include "runtime/core/half.h"
 
-namespace mobiq::cpu {
+namespace mobiq::math {
 namespace {
 
 static_assert(std::endian::native == std::endian::little, "unpack_codes stores words as bytes");
@@ -62,4 +62,4 @@ void dequantize_row(const SlicedTensor& w, int k, int64_t row, float* out) {
   }
 }
 
-}  // namespace mobiq::cpu
+}  // namespace mobiq::math

@@ -1,4 +1,4 @@
-#include "runtime/engine/budget_plan.h"
+#include "runtime/engine/slice_planner.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 
 namespace mobiq {
 
-SlicePlan BudgetPlanChoice::plan() const {
+SlicePlan OwnedSlicePlan::plan() const {
   SlicePlan p;
   p.mode = mode_;
   p.slices = slices_;
@@ -18,9 +18,9 @@ SlicePlan BudgetPlanChoice::plan() const {
   return p;
 }
 
-Result<BudgetPlanChoice> BudgetPlanner::choose(double bits, Routing routing, uint64_t seed) const {
+Result<OwnedSlicePlan> SlicePlanner::choose(double bits, Routing routing, uint64_t seed) const {
   MOBIQ_RETURN_IF_ERROR(check_budget_bits(bits, max_slices_));
-  BudgetPlanChoice c;
+  OwnedSlicePlan c;
   if (routing == Routing::kRandom) {
     c.mode_ = SlicePlan::Mode::kRandom;
     c.random_mean_ = bits / 2.0;
@@ -28,7 +28,7 @@ Result<BudgetPlanChoice> BudgetPlanner::choose(double bits, Routing routing, uin
     c.description_ = "random slice counts, mean " + format_bits(bits) + " bits";
     return c;
   }
-  const std::vector<BudgetPlan>& table = weights_.budget_plans;
+  const std::vector<BudgetEntry>& table = weights_.budget_table;
   if (table.empty()) {
     if (routing == Routing::kFixed) return unsupported("a fixed per-layer allocation needs a calibrated file");
     c.slices_ = std::clamp(static_cast<int32_t>(std::lround(bits / 2.0)), 1, max_slices_);
@@ -37,11 +37,11 @@ Result<BudgetPlanChoice> BudgetPlanner::choose(double bits, Routing routing, uin
   }
   // The entries around `bits`: upper is the first at or above it.
   const auto upper = std::lower_bound(table.begin(), table.end(), bits,
-                                      [](const BudgetPlan& p, double b) { return p.bits < b - 1e-6; });
-  const BudgetPlan& hi = upper == table.end() ? table.back() : *upper;
-  const BudgetPlan& lo = upper == table.begin() ? hi : *(upper - 1);
+                                      [](const BudgetEntry& p, double b) { return p.bits < b - 1e-6; });
+  const BudgetEntry& hi = upper == table.end() ? table.back() : *upper;
+  const BudgetEntry& lo = upper == table.begin() ? hi : *(upper - 1);
   const bool exact = std::fabs(hi.bits - bits) < 1e-6;
-  const BudgetPlan& nearest = exact || std::fabs(hi.bits - bits) <= std::fabs(bits - lo.bits) ? hi : lo;
+  const BudgetEntry& nearest = exact || std::fabs(hi.bits - bits) <= std::fabs(bits - lo.bits) ? hi : lo;
 
   const bool interpolate = !exact && !lo.thresholds.empty() && !hi.thresholds.empty();
   if (routing == Routing::kFixed || (!interpolate && nearest.thresholds.empty())) {

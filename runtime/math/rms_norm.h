@@ -2,12 +2,12 @@
 
 #include <cstdint>
 
-#include "runtime/model/model_weights.h"
+#include "format/model_weights.h"
 
-namespace mobiq::cpu {
+namespace mobiq::math {
 
 // out[t] = x[t] / sqrt(mean(x[t]^2) + eps) * weight, for t < n; x, out: [n][dim]; weight: [dim].
 // out may alias x.
 void rms_norm(const float* x, const DenseTensor& weight, float eps, int64_t n, int64_t dim, float* out);
 
-}  // namespace mobiq::cpu
+}  // namespace mobiq::math

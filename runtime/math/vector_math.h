@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-namespace mobiq::cpu {
+namespace mobiq::math {
 
 inline constexpr int kLanes = 16;
 
@@ -45,4 +45,4 @@ inline float sum(const float* x, int64_t n) {
   return s;
 }
 
-}  // namespace mobiq::cpu
+}  // namespace mobiq::math

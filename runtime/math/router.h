@@ -1,12 +1,12 @@
-// Router evaluation: per token, how many slices a group of linears reads (runtime/model/model_weights.h
+// Router evaluation: per token, how many slices a group of linears reads (format/model_weights.h
 // has the router's formula).
 #pragma once
 
 #include <cstdint>
 
-#include "runtime/model/model_weights.h"
+#include "format/model_weights.h"
 
-namespace mobiq::cpu {
+namespace mobiq::math {
 
 // scores: [n][kResidualPlanes] for x [n][router.in]. hidden_scratch: [router.hidden].
 void router_scores(const RouterWeights& router, const float* x, int64_t n, float* hidden_scratch, float* scores);
@@ -18,4 +18,4 @@ inline uint8_t slices_from_scores(const float* scores, float threshold) {
   return k;
 }
 
-}  // namespace mobiq::cpu
+}  // namespace mobiq::math

@@ -11,7 +11,7 @@
 
 namespace mobiq {
 
-struct PlannerInput {
+struct BudgetTableInput {
   int32_t n_layers = 0;
   std::vector<double> group_weights;     // [n_layers * kLinearGroups]: weights in each group's linears
   std::vector<double> mean_utility;      // [groups][kResidualPlanes]: mean loss reduction per bit of slice e+1
@@ -22,11 +22,11 @@ struct PlannerInput {
 };
 
 // Budgets from 2.0 to 8.0 in steps of 0.25.
-std::vector<MbqBudgetEntry> plan_budgets(const PlannerInput& input);
+std::vector<MbqBudgetEntry> make_budget_table(const BudgetTableInput& input);
 
 // Average bits of a fixed allocation ([groups] slice counts).
-double fixed_bits(const PlannerInput& input, const std::vector<uint8_t>& slices);
+double fixed_bits(const BudgetTableInput& input, const std::vector<uint8_t>& slices);
 // Average bits on the samples with every router at the level `level` (routers counted).
-double routed_bits(const PlannerInput& input, double level);
+double routed_bits(const BudgetTableInput& input, double level);
 
 }  // namespace mobiq

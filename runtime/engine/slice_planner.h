@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "backends/backend.h"
-#include "runtime/model/model_weights.h"
+#include "format/model_weights.h"
 
 namespace mobiq {
 
@@ -17,13 +17,13 @@ enum class Routing : uint8_t {
 };
 
 // Owns what its SlicePlan points into.
-class BudgetPlanChoice {
+class OwnedSlicePlan {
  public:
   SlicePlan plan() const;
   const std::string& description() const { return description_; }  // "routed, thresholds at 3.00 bits"
 
  private:
-  friend class BudgetPlanner;
+  friend class SlicePlanner;
   SlicePlan::Mode mode_ = SlicePlan::Mode::kUniform;
   int32_t slices_ = 4;
   double random_mean_ = 4.0;
@@ -33,17 +33,17 @@ class BudgetPlanChoice {
   std::string description_;
 };
 
-class BudgetPlanner {
+class SlicePlanner {
  public:
   // `max_slices`: planes each linear holds (Model::max_slices()).
-  BudgetPlanner(const ModelWeights& weights, int32_t max_slices) : weights_(weights), max_slices_(max_slices) {}
+  SlicePlanner(const ModelWeights& weights, int32_t max_slices) : weights_(weights), max_slices_(max_slices) {}
 
-  bool calibrated() const { return !weights_.budget_plans.empty(); }
+  bool calibrated() const { return !weights_.budget_table.empty(); }
 
   // Budgets 2.0 .. 2 * max_slices. Routed on a calibrated file: the table's entry, or thresholds
   // interpolated between the two entries around `bits`; on a file without routers: the budget rounded
   // to whole slices. Fixed and random need a calibrated file (random only needs the mean).
-  Result<BudgetPlanChoice> choose(double bits, Routing routing, uint64_t seed = 0) const;
+  Result<OwnedSlicePlan> choose(double bits, Routing routing, uint64_t seed = 0) const;
 
  private:
   const ModelWeights& weights_;

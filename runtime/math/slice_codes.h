@@ -3,9 +3,9 @@
 
 #include <cstdint>
 
-#include "runtime/model/model_weights.h"
+#include "format/model_weights.h"
 
-namespace mobiq::cpu {
+namespace mobiq::math {
 
 // A group's weights with k planes are w = step * (q_k - offset), q_k the k-plane code in
 // [0, 4^k). From the layout's w_k = s * ((c_0 - z) + sum_p (c_p - 1.5) / 4^p):
@@ -23,4 +23,4 @@ void unpack_codes(const SlicedTensor& w, int k, int64_t row, int64_t col0, int64
 // Row `row` of W with k planes, as f32: out[in].
 void dequantize_row(const SlicedTensor& w, int k, int64_t row, float* out);
 
-}  // namespace mobiq::cpu
+}  // namespace mobiq::math

@@ -1,11 +1,11 @@
-#include "backends/cpu/ops/router.h"
+#include "runtime/math/router.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "backends/cpu/ops/vector_math.h"
+#include "runtime/math/vector_math.h"
 
-namespace mobiq::cpu {
+namespace mobiq::math {
 
 void router_scores(const RouterWeights& router, const float* x, int64_t n, float* hidden, float* scores) {
   const int64_t in = router.in;
@@ -24,4 +24,4 @@ void router_scores(const RouterWeights& router, const float* x, int64_t n, float
   }
 }
 
-}  // namespace mobiq::cpu
+}  // namespace mobiq::math

@@ -1,8 +1,8 @@
-#include "backends/cpu/ops/tensor_read.h"
+#include "runtime/math/tensor_read.h"
 
 #include <cstring>
 
-namespace mobiq::cpu {
+namespace mobiq::math {
 
 void read_row(const DenseTensor& t, int64_t r, float* out) {
   const int64_t n = t.cols;
@@ -33,4 +33,4 @@ void read_row(const DenseTensor& t, int64_t r, float* out) {
   }
 }
 
-}  // namespace mobiq::cpu
+}  // namespace mobiq::math

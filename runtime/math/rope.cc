@@ -1,9 +1,9 @@
-#include "backends/cpu/ops/rope.h"
+#include "runtime/math/rope.h"
 
 #include <cmath>
 #include <numbers>
 
-namespace mobiq::cpu {
+namespace mobiq::math {
 
 Rope::Rope(const ModelConfig& config) : head_dim_(config.head_dim), inv_freq_(config.head_dim / 2) {
   const RopeScaling& scaling = config.rope_scaling;
@@ -55,4 +55,4 @@ void Rope::rotate(float* x, int n_heads, const float* cos, const float* sin) con
   }
 }
 
-}  // namespace mobiq::cpu
+}  // namespace mobiq::math

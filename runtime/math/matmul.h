@@ -4,10 +4,10 @@
 #include <cstdint>
 #include <vector>
 
+#include "format/model_weights.h"
 #include "runtime/core/thread_pool.h"
-#include "runtime/model/model_weights.h"
 
-namespace mobiq::cpu {
+namespace mobiq::math {
 
 // Per-worker scratch for the batched path, sized once for the widest input.
 class MatmulWorkspace {
@@ -34,4 +34,4 @@ void matmul(const LinearWeights& w, int slices, const float* x, int64_t n, float
 void matmul_dense(const DenseTensor& w, const float* x, int64_t n, float* y, ThreadPool& pool,
                   MatmulWorkspace& workspace);
 
-}  // namespace mobiq::cpu
+}  // namespace mobiq::math
