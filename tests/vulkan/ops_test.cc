@@ -18,6 +18,7 @@
 #include "runtime/math/router.h"
 #include "runtime/math/swiglu.h"
 #include "tests/cpu/random_weights.h"
+#include "tests/support/relative_error.h"
 #include "tests/vulkan/op_runner.h"
 #include "tests/vulkan/vulkan_test_device.h"
 
@@ -38,20 +39,6 @@ uint32_t bits(float f) {
   uint32_t u;
   std::memcpy(&u, &f, 4);
   return u;
-}
-
-// max over rows of |a - b| / |b| (L2), rows of `width`.
-double relative_error(const float* a, const float* b, size_t n, size_t width) {
-  double worst = 0.0;
-  for (size_t r = 0; r < n / width; ++r) {
-    double diff = 0.0, norm = 0.0;
-    for (size_t i = r * width; i < (r + 1) * width; ++i) {
-      diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-      norm += double(b[i]) * b[i];
-    }
-    worst = std::max(worst, std::sqrt(diff / std::max(norm, 1e-30)));
-  }
-  return worst;
 }
 
 // The I/O header as the executor writes it: n tokens from position `start`, their slice counts at
@@ -120,7 +107,7 @@ TEST_P(VulkanMatmul, SlicedMatmulReadsEachTokensPlanesLikeTheCpu) {
     std::vector<float> expected(out);
     for (int64_t t = 0; t < n; ++t) {
       math::matmul(linear, static_cast<int>(counts[t]), x.data() + t * in, 1, expected.data(), pool, workspace);
-      EXPECT_LE(relative_error(b.act.data() + ya + t * out, expected.data(), out, out), 1e-4)
+      EXPECT_LE(worst_row_relative_error(b.act.data() + ya + t * out, expected.data(), out, out), 1e-4)
           << out << "x" << in << ", token " << t << ", " << counts[t] << " slices";
     }
   }
@@ -154,7 +141,7 @@ TEST_P(VulkanMatmul, DenseMatmulInEveryStoredType) {
       math::MatmulWorkspace workspace(1, in);
       std::vector<float> expected(n * out);
       math::matmul_dense(tensor, x.data(), n, expected.data(), pool, workspace);
-      EXPECT_LE(relative_error(b.logits.data(), expected.data(), n * out, out), 1e-5)
+      EXPECT_LE(worst_row_relative_error(b.logits.data(), expected.data(), n * out, out), 1e-5)
           << out << "x" << in << ", dtype " << int(dtype);
     }
   }
@@ -187,7 +174,7 @@ TEST_P(VulkanReduction, RmsNormAndEmbedding) {
   ASSERT_TRUE(runner.run(Shader::kRmsNorm, {xa, oa, wa, uint32_t(dim), bits(1e-5f), 0}, 1, n, b).ok());
   std::vector<float> expected(n * dim);
   math::rms_norm(x.data(), DenseTensor{DType::kF32, weight.data(), 1, dim}, 1e-5f, n, dim, expected.data());
-  EXPECT_LE(relative_error(b.act.data() + oa, expected.data(), n * dim, dim), 1e-5);
+  EXPECT_LE(worst_row_relative_error(b.act.data() + oa, expected.data(), n * dim, dim), 1e-5);
 
   // Embedding rows gathered from an f16 table.
   const std::vector<float> table = uniform(vocab * dim, 8);
@@ -297,7 +284,7 @@ TEST_P(VulkanAttention, RopeThenAttentionOverManyChunksWithMultiQueryHeads) {
   std::vector<float> expected(n * q_dim), scores(context);
   cpu::attention({c.n_heads, c.n_kv_heads, c.head_dim}, q_cpu.data(), stored.data() + kc, stored.data() + vc, n, start,
                  expected.data(), scores.data(), context, pool);
-  EXPECT_LE(relative_error(b.act.data() + oa, expected.data(), n * q_dim, c.head_dim), 1e-4);
+  EXPECT_LE(worst_row_relative_error(b.act.data() + oa, expected.data(), n * q_dim, c.head_dim), 1e-4);
 }
 
 std::vector<AttentionCase> attention_cases() {
