@@ -15,11 +15,11 @@ namespace {
 
 // Field F of one row pair's zipped planes (lo: inputs 0-7 of the half, hi: 8-15) times every token pair.
 template <int K, int F, int P>
-inline void field_mmla(const uint8x16_t* lo, const uint8x16_t* hi, const TokenPair (*xs)[4], int32x4_t* dots) {
+inline void field_mmla(const uint8x16_t* lo, const uint8x16_t* hi, const TokenPair (*xs)[P], int32x4_t* dots) {
   const uint8x16_t wl = nested_codes<K, F>(lo), wh = nested_codes<K, F>(hi);
   for (int p = 0; p < P; ++p) {
-    dots[p] = vusmmlaq_s32(dots[p], wl, xs[p][F].lo);
-    dots[p] = vusmmlaq_s32(dots[p], wh, xs[p][F].hi);
+    dots[p] = vusmmlaq_s32(dots[p], wl, xs[F][p].lo);
+    dots[p] = vusmmlaq_s32(dots[p], wh, xs[F][p].hi);
   }
 }
 
@@ -35,47 +35,48 @@ void tile(const SlicedBlocksView& w, const QuantizedView& x, int64_t b, int64_t 
     const int64_t bg = b * w.groups + g;
     const int8_t* xg[T];
     for (int t = 0; t < T; ++t) xg[t] = x.codes + ((t0 + t) * x.groups + g) * kGroupInputs;
-    int32x4_t dots[kRowBlock / 2][P];  // [row pair][token pair]
-    for (auto& q : dots)
-      for (int p = 0; p < P; ++p) q[p] = vdupq_n_s32(0);
-    for (int half = 0; half < 2; ++half) {  // bytes 16 half .. 16 half + 15 of every plane row and input chunk
-      TokenPair xs[P][4];
-      for (int p = 0; p < P; ++p)
-        for (int f = 0; f < 4; ++f)
-          xs[p][f] = load_token_pair(xg[2 * p] + f * kGroupBytes + 16 * half, xg[2 * p + 1] + f * kGroupBytes + 16 * half);
-      for (int q = 0; q < kRowBlock / 2; ++q) {
-        const int64_t at = (bg * kRowBlock + 2 * q) * kGroupBytes + 16 * half;
-        uint8x16_t lo[K], hi[K];
-        for (int i = 0; i < K; ++i) {
-          const uint8x16_t r0 = vld1q_u8(w.planes[i] + at), r1 = vld1q_u8(w.planes[i] + at + kGroupBytes);
-          lo[i] = zip_lo(r0, r1);
-          hi[i] = zip_hi(r0, r1);
-        }
-        field_mmla<K, 0, P>(lo, hi, xs, dots[q]);
-        field_mmla<K, 1, P>(lo, hi, xs, dots[q]);
-        field_mmla<K, 2, P>(lo, hi, xs, dots[q]);
-        field_mmla<K, 3, P>(lo, hi, xs, dots[q]);
-      }
-    }
+    // The group's inputs as b operands, zipped once for the block's 8 rows: [half][field][token pair]
+    // (bytes 16 half .. 16 half + 15 of input chunk field).
+    TokenPair xs[2][4][P];
+    for (int half = 0; half < 2; ++half)
+      for (int f = 0; f < 4; ++f)
+        for (int p = 0; p < P; ++p)
+          xs[half][f][p] = load_token_pair(xg[2 * p] + f * kGroupBytes + 16 * half,
+                                           xg[2 * p + 1] + f * kGroupBytes + 16 * half);
     const uint16_t* params = w.params + bg * 2 * kRowBlock;
-    float32x4_t scale[2], m[2];
-    for (int h = 0; h < 2; ++h) {
-      scale[h] = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(params + 4 * h)));
+    for (int h = 0; h < 2; ++h) {  // rows 4h .. 4h + 3: row pairs 2h and 2h + 1
+      int32x4_t dots[2][P];        // [row pair][token pair]
+      for (auto& q : dots)
+        for (int p = 0; p < P; ++p) q[p] = vdupq_n_s32(0);
+      for (int q = 0; q < 2; ++q)
+        for (int half = 0; half < 2; ++half) {
+          const int64_t at = (bg * kRowBlock + 4 * h + 2 * q) * kGroupBytes + 16 * half;
+          uint8x16_t lo[K], hi[K];
+          for (int i = 0; i < K; ++i) {
+            const uint8x16_t r0 = vld1q_u8(w.planes[i] + at), r1 = vld1q_u8(w.planes[i] + at + kGroupBytes);
+            lo[i] = zip_lo(r0, r1);
+            hi[i] = zip_hi(r0, r1);
+          }
+          field_mmla<K, 0, P>(lo, hi, xs[half], dots[q]);
+          field_mmla<K, 1, P>(lo, hi, xs[half], dots[q]);
+          field_mmla<K, 2, P>(lo, hi, xs[half], dots[q]);
+          field_mmla<K, 3, P>(lo, hi, xs[half], dots[q]);
+        }
+      const float32x4_t scale = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(params + 4 * h)));
       const float32x4_t zero = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(params + kRowBlock + 4 * h)));
-      m[h] = vfmaq_n_f32(offset, zero, kTop);  // m_k per row
-    }
-    for (int p = 0; p < P; ++p)
-      for (int h = 0; h < 2; ++h) {
-        const int32x4_t by_token[2] = {rows4_of_even_token(dots[2 * h][p], dots[2 * h + 1][p]),
-                                       rows4_of_odd_token(dots[2 * h][p], dots[2 * h + 1][p])};
+      const float32x4_t m = vfmaq_n_f32(offset, zero, kTop);  // m_k per row
+      for (int p = 0; p < P; ++p) {
+        const int32x4_t by_token[2] = {rows4_of_even_token(dots[0][p], dots[1][p]),
+                                       rows4_of_odd_token(dots[0][p], dots[1][p])};
         for (int j = 0; j < 2; ++j) {
           const int t = 2 * p + j;
           const int64_t xa = (t0 + t) * x.groups + g;
           const float32x4_t xsum = vdupq_n_f32(static_cast<float>(x.sums[xa]));
-          const float32x4_t v = vfmsq_f32(vcvtq_f32_s32(by_token[j]), m[h], xsum);  // dot - m * sum(xq)
-          acc[t][h] = vfmaq_f32(acc[t][h], vmulq_n_f32(scale[h], x.scales[xa] / kTop), v);
+          const float32x4_t v = vfmsq_f32(vcvtq_f32_s32(by_token[j]), m, xsum);  // dot - m * sum(xq)
+          acc[t][h] = vfmaq_f32(acc[t][h], vmulq_n_f32(scale, x.scales[xa] / kTop), v);
         }
       }
+    }
   }
   for (int t = 0; t < T; ++t) store_rows8(acc[t], y + (t0 + t) * y_stride, b, w.out);
 }
