@@ -27,8 +27,10 @@ cmake --build build/linux-aarch64
 cmake --preset linux-aarch64-static >/dev/null
 cmake --build build/linux-aarch64-static
 run() {
-  echo "== $1 (aarch64, qemu)"
+  echo "== $1 (aarch64, qemu -cpu ${QEMU_CPU:-max})"
+  local start=$SECONDS
   qemu-aarch64 "build/linux-aarch64-static/tests/$1" --gtest_brief=1 "${@:2}"
+  echo "== $1: $((SECONDS - start)) s"
 }
 for suite in core/core_test tokenizer/tokenizer_test format/format_test model/model_test model/hf_model_test \
              cpu/cpu_ops_test engine/engine_test elastic/elastic_test quantizer/quantizer_test \
@@ -36,10 +38,13 @@ for suite in core/core_test tokenizer/tokenizer_test format/format_test model/mo
   run "$suite"
 done
 # The NEON kernel sets: every set this emulated CPU has against the exact int8 math and the f32
-# reference, and the whole decoder against cpu:reference; then a CPU without dotprod, where the
-# dispatch must fall back to the portable set and refuse to force neon-dotprod.
-QEMU_CPU=max run cpu/kernels_test
+# reference, and the whole decoder against cpu:reference, on three CPU models, each with the sets
+# its dispatch must offer (kernels_test checks MOBIQ_EXPECT_KERNEL_SETS; forcing a set the model
+# lacks must be refused): max (dotprod and i8mm: neon-i8mm first), cortex-a76 (dotprod, no i8mm:
+# neon-dotprod, as on Jetson Orin's Cortex-A78AE) and cortex-a53 (neither: the portable set).
+QEMU_CPU=max MOBIQ_EXPECT_KERNEL_SETS=neon-i8mm,neon-dotprod,scalar run cpu/kernels_test
 QEMU_CPU=max run backends/conformance_test
-QEMU_CPU=cortex-a53 run cpu/kernels_test
+QEMU_CPU=cortex-a76 MOBIQ_EXPECT_KERNEL_SETS=neon-dotprod,scalar run cpu/kernels_test
+QEMU_CPU=cortex-a53 MOBIQ_EXPECT_KERNEL_SETS=scalar run cpu/kernels_test
 run engine/routing_test --gtest_filter='Routing.*'  # one small calibration, about 20 minutes emulated
 run engine/fixture_a_test --gtest_filter='-*Perplexity*:*Divergence*'

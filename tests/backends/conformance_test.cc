@@ -38,7 +38,7 @@ struct Tolerance {
 constexpr Tolerance kRealModel{0.03, 0.9};
 constexpr Tolerance kRealModelOneSlice{0.04, 0.9};
 constexpr Tolerance kSyntheticFloat{0.03, 0.9};  // float activations (the GPU backends)
-constexpr Tolerance kSyntheticInt8{0.08, 0.8};   // int8 activations (cpu:avx2, cpu:neon-dotprod, cpu:scalar)
+constexpr Tolerance kSyntheticInt8{0.08, 0.8};   // int8 activations (every cpu: kernel set)
 constexpr double kRoutingAgreement = 0.9;
 constexpr const char* kOracle = "cpu:reference";
 

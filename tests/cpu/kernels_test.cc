@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -103,10 +104,13 @@ struct Shape {
 };
 
 // Real projections (fixture-a's 384 / 1024, a 7B's 4096), then out not a multiple of the 8-row
-// block (1, 7, 33), in not a multiple of a group (4, 130, 200, 257) and tokens 1, 3, 7, 64, which
-// cover every token tile (4, 2, 1) and their remainders.
-const Shape kShapes[] = {{384, 384, 1},  {1024, 384, 3}, {384, 1024, 7}, {4096, 4096, 1}, {1, 200, 1}, {7, 130, 3},
-                         {33, 4, 7},     {33, 200, 64},  {8, 128, 2},    {17, 257, 5},    {40, 384, 64}};
+// block (1, 7, 9, 15, 17, 33), in not a multiple of a group (4, 129, 130, 200, 257, 300) and tokens
+// 1, 2, 3, 5, 6, 7, 64, which cover every token tile (4, 2, 1 tokens; neon-i8mm's 4- and 2-token
+// tiles and its single-token fallback) and their remainders.
+const Shape kShapes[] = {{384, 384, 1}, {384, 384, 2}, {1024, 384, 3}, {1024, 384, 5}, {384, 1024, 7},
+                         {4096, 4096, 1}, {1, 200, 1},  {7, 130, 3},    {7, 130, 2},    {1, 4, 2},
+                         {33, 4, 7},     {33, 200, 64}, {33, 200, 5},   {8, 128, 2},    {17, 257, 5},
+                         {15, 129, 3},   {9, 300, 6},   {40, 384, 64}};
 
 class KernelSetTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -162,6 +166,64 @@ TEST_P(KernelSetTest, ZeroAndLargeInputs) {
     const std::vector<float> y = run_sliced(set(), packed, k, lq);
     EXPECT_LT(rel_error(y, exact_int8(w, k, lq)), kIntTolerance) << "k=" << k;
     EXPECT_LT(rel_error(y, exact_f32(w, k, large, 3)), 5 * kF32Tolerance) << "k=" << k;
+  }
+}
+
+// Every code at its largest (Q_k = 4^k - 1: the k = 4 code does not fit s8) or 0, against inputs at
+// +-127, all one sign or alternating, on 5 tokens (batched tiles and the single-token path): the int32
+// dots must stay exact.
+TEST_P(KernelSetTest, ExtremeCodesStayExact) {
+  const int64_t out = 9, in = 260, n = 5;
+  for (const uint8_t code : {uint8_t{255}, uint8_t{0}}) {
+    RandomSliced w(out, in, 4);
+    for (auto& plane : w.planes) std::fill(plane.begin(), plane.end(), uint8_t{0});
+    for (int64_t r = 0; r < out; ++r)
+      for (int64_t i = 0; i < in; ++i) {
+        w.codes[r * in + i] = code;
+        for (int p = 0; p < kMaxPlanes; ++p)
+          w.planes[p][r * packed_row_bytes(in) + i / 4] |= plane_code(code, p) << (2 * (i % 4));
+      }
+    const PackedSliced packed = PackedSliced::pack(w.view).value();
+    for (int pattern = 0; pattern < 3; ++pattern) {
+      std::vector<float> x(n * in);
+      for (int64_t i = 0; i < n * in; ++i) x[i] = pattern == 0 ? 1.0f : pattern == 1 ? -1.0f : (i % 2 ? 1.0f : -1.0f);
+      const QuantizedInput xq = quantize(set(), x, n, in);
+      for (int k = 1; k <= kMaxPlanes; ++k)
+        EXPECT_LT(rel_error(run_sliced(set(), packed, k, xq), exact_int8(w, k, xq)), kIntTolerance)
+            << "code " << int{code} << " pattern " << pattern << " k=" << k;
+    }
+  }
+}
+
+// A batch gives each token what a pass over that token alone gives (the batched tiles against the
+// single-token kernels, which neon-i8mm takes from neon-dotprod), sliced at every k and dense q8.
+TEST_P(KernelSetTest, TokenBatchesMatchOneTokenAtATime) {
+  const int64_t out = 33, in = 300;
+  RandomSliced w(out, in, 12);
+  const PackedSliced packed = PackedSliced::pack(w.view).value();
+  const std::vector<float> w32 = random_floats(out * in, 13);
+  const PackedDenseQ8 dense = PackedDenseQ8::pack(DenseTensor{DType::kF32, w32.data(), out, in}).value();
+  for (int64_t n : {2, 3, 5, 6, 7}) {
+    const std::vector<float> x = random_floats(n * in, 14 + static_cast<uint32_t>(n));
+    const QuantizedInput xq = quantize(set(), x, n, in);
+    std::vector<float> dense_batch(n * out);
+    ASSERT_TRUE(dense_q8_matmul_rows(set(), dense, xq, 0, out, dense_batch.data()).ok());
+    std::vector<std::vector<float>> batch;
+    for (int k = 1; k <= kMaxPlanes; ++k) batch.push_back(run_sliced(set(), packed, k, xq));
+    for (int64_t t = 0; t < n; ++t) {
+      const std::vector<float> xt(x.begin() + t * in, x.begin() + (t + 1) * in);
+      const QuantizedInput one = quantize(set(), xt, 1, in);
+      const std::string where = "tokens " + std::to_string(n) + " token " + std::to_string(t);
+      for (int k = 1; k <= kMaxPlanes; ++k) {
+        const std::vector<float> alone = run_sliced(set(), packed, k, one);
+        const std::vector<float> row(batch[k - 1].begin() + t * out, batch[k - 1].begin() + (t + 1) * out);
+        EXPECT_LT(rel_error(row, to_double(alone)), kIntTolerance) << where << " k=" << k;
+      }
+      std::vector<float> alone(out);
+      ASSERT_TRUE(dense_q8_matmul_rows(set(), dense, one, 0, out, alone.data()).ok());
+      const std::vector<float> row(dense_batch.begin() + t * out, dense_batch.begin() + (t + 1) * out);
+      EXPECT_LT(rel_error(row, to_double(alone)), kIntTolerance) << where << " dense q8";
+    }
   }
 }
 
@@ -278,16 +340,51 @@ TEST(KernelDispatch, ASetThisCpuLacksIsUnsupportedAndAForeignOneUnknown) {
     return false;
   };
 #if defined(__x86_64__)
-  const char* native = "avx2";
-  const char* foreign = "neon-dotprod";
+  const char* natives[] = {"avx512-vnni", "avx2"};
+  const char* foreigns[] = {"neon-i8mm", "neon-dotprod"};
 #else
-  const char* native = "neon-dotprod";
-  const char* foreign = "avx2";
+  const char* natives[] = {"neon-i8mm", "neon-dotprod"};
+  const char* foreigns[] = {"avx512-vnni", "avx2"};
 #endif
-  if (!available(native)) {
-    EXPECT_EQ(kernel_set_by_name(native).status().code(), ErrorCode::kUnsupported);
+  for (const char* native : natives) {
+    if (!available(native)) {
+      EXPECT_EQ(kernel_set_by_name(native).status().code(), ErrorCode::kUnsupported) << native;
+      ASSERT_EQ(setenv("MOBIQ_KERNELS", native, 1), 0);
+      EXPECT_EQ(best_kernel_set().status().code(), ErrorCode::kUnsupported) << native;
+      ASSERT_EQ(unsetenv("MOBIQ_KERNELS"), 0);
+    }
   }
-  EXPECT_EQ(kernel_set_by_name(foreign).status().code(), ErrorCode::kInvalidArgument);
+  for (const char* foreign : foreigns)
+    EXPECT_EQ(kernel_set_by_name(foreign).status().code(), ErrorCode::kInvalidArgument) << foreign;
+}
+
+// Best first: on aarch64 neon-i8mm (which runs neon-dotprod's single-token kernels) only with
+// neon-dotprod, and before it.
+TEST(KernelDispatch, SetsComeBestFirst) {
+  std::vector<std::string> names;
+  for (const KernelSet* s : available_kernel_sets()) names.emplace_back(s->name);
+  const auto position = [&](const char* name) { return std::find(names.begin(), names.end(), name) - names.begin(); };
+  const auto n = static_cast<std::ptrdiff_t>(names.size());
+  if (position("neon-i8mm") < n) {
+    EXPECT_EQ(position("neon-i8mm"), 0);
+    EXPECT_EQ(position("neon-dotprod"), 1);
+  }
+  if (position("avx512-vnni") < n) {
+    EXPECT_EQ(position("avx512-vnni"), 0);
+    EXPECT_EQ(position("avx2"), 1);
+  }
+}
+
+// When MOBIQ_EXPECT_KERNEL_SETS names the sets this CPU should offer ("neon-i8mm,neon-dotprod,scalar"),
+// the dispatch must offer exactly those, in that order: scripts/cross-aarch64.sh sets it per emulated
+// CPU model, so a model without i8mm (or dotprod) proves the fallback is picked.
+TEST(KernelDispatch, OffersTheExpectedSetsWhenTold) {
+  const char* expected = std::getenv("MOBIQ_EXPECT_KERNEL_SETS");
+  if (expected == nullptr || *expected == '\0') GTEST_SKIP() << "MOBIQ_EXPECT_KERNEL_SETS not set";
+  std::string names;
+  for (const KernelSet* s : available_kernel_sets()) names += (names.empty() ? "" : ",") + std::string(s->name);
+  EXPECT_EQ(names, expected);
+  EXPECT_STREQ(best_kernel_set().value()->name, available_kernel_sets().front()->name);
 }
 
 TEST(KernelErrors, BadArgumentsAreStatusesAndWriteNothing) {

@@ -14,6 +14,9 @@
 #ifndef HWCAP_ASIMDDP
 #define HWCAP_ASIMDDP (1 << 20)
 #endif
+#ifndef HWCAP2_I8MM
+#define HWCAP2_I8MM (1 << 13)
+#endif
 #endif
 
 namespace mobiq::cpu {
@@ -24,6 +27,7 @@ extern const KernelSet kAvx512VnniKernels;
 extern const KernelSet kAvx2Kernels;
 #endif
 #if defined(__aarch64__)
+extern const KernelSet kNeonI8mmKernels;
 extern const KernelSet kNeonDotprodKernels;
 #endif
 
@@ -49,7 +53,11 @@ std::vector<const KernelSet*> detect() {
   if (avx2) sets.push_back(&kAvx2Kernels);
 #endif
 #if defined(__aarch64__) && defined(__linux__)
-  if (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) sets.push_back(&kNeonDotprodKernels);
+  // neon-i8mm runs neon-dotprod's kernels for single tokens, so it needs both (every core with
+  // i8mm has dotprod, but the check costs nothing).
+  const bool dotprod = (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+  if (dotprod && (getauxval(AT_HWCAP2) & HWCAP2_I8MM) != 0) sets.push_back(&kNeonI8mmKernels);
+  if (dotprod) sets.push_back(&kNeonDotprodKernels);
 #endif
   sets.push_back(&kReferenceKernels);
   return sets;
@@ -63,6 +71,7 @@ constexpr const char* kCompiledIn[] = {
     "avx2",
 #endif
 #if defined(__aarch64__)
+    "neon-i8mm",
     "neon-dotprod",
 #endif
 };

@@ -75,7 +75,7 @@ using ArgmaxFn = int64_t (*)(const float* x, int64_t n);
 // One ISA's kernels. Every set reads the same packed layouts, so a PackedSliced packed once serves
 // every set (switching sets needs no repack).
 struct KernelSet {
-  const char* name;  // "scalar" (portable), "avx2", "avx512-vnni", "neon-dotprod"
+  const char* name;  // "scalar" (portable), "avx2", "avx512-vnni", "neon-i8mm", "neon-dotprod"
   QuantizeFn quantize;
   SlicedRowsFn sliced_rows;
   DenseQ8RowsFn dense_q8_rows;

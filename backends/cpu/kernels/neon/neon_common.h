@@ -11,6 +11,30 @@
 namespace mobiq::cpu::neon {
 namespace {
 
+// vshrq_n_u8 needs an immediate: the four 2-bit fields of a plane byte are unrolled by F.
+template <int F>
+inline uint8x16_t field_shift(uint8x16_t a) {
+  if constexpr (F == 0) {
+    return a;
+  } else {
+    return vshrq_n_u8(a, 2 * F);
+  }
+}
+
+// The nested code Q_k = sum_{p<k} c_p 4^(k-1-p) of field F of 16 plane bytes, in u8 lanes (0..4^k - 1):
+// plane 0's field masked, each later plane shifted in with vsli (dst keeps its low 2 bits, src lands above).
+template <int K, int F>
+inline uint8x16_t nested_codes(const uint8x16_t* planes) {
+  uint8x16_t q = vandq_u8(field_shift<F>(planes[0]), vdupq_n_u8(3));
+  for (int p = 1; p < K; ++p) q = vsliq_n_u8(field_shift<F>(planes[p]), q, 2);  // (q << 2) | (c_p & 3)
+  return q;
+}
+
+// Token t of x alone (one token, same groups): the single-token fallback of the batched kernels.
+inline QuantizedView one_token(const QuantizedView& x, int64_t t) {
+  return {x.codes + t * x.groups * kGroupInputs, x.scales + t * x.groups, x.sums + t * x.groups, 1, x.groups};
+}
+
 // Four int32x4 row accumulators -> one vector whose lane r is the sum of rows[r].
 inline int32x4_t sum_rows4(int32x4_t r0, int32x4_t r1, int32x4_t r2, int32x4_t r3) {
   return vpaddq_s32(vpaddq_s32(r0, r1), vpaddq_s32(r2, r3));

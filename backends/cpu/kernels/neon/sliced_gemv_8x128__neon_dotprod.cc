@@ -13,22 +13,10 @@
 namespace mobiq::cpu::neon {
 namespace {
 
-// vshrq_n_u8 needs an immediate: the four fields are unrolled by F.
-template <int F>
-inline uint8x16_t shr(uint8x16_t a) {
-  if constexpr (F == 0) {
-    return a;
-  } else {
-    return vshrq_n_u8(a, 2 * F);
-  }
-}
-
-// Q_k of field F: planes shifted into place with vsli (dst keeps its low 2 bits, src lands above).
+// Q_k of field F as s8 for sdot (Q_k - 128 at k = 4).
 template <int K, int F>
 inline int8x16_t field_codes(const uint8x16_t* planes) {
-  const uint8x16_t m3 = vdupq_n_u8(3);
-  uint8x16_t q = vandq_u8(shr<F>(planes[0]), m3);
-  for (int p = 1; p < K; ++p) q = vsliq_n_u8(shr<F>(planes[p]), q, 2);  // (q << 2) | (c_p & 3)
+  uint8x16_t q = nested_codes<K, F>(planes);
   if constexpr (K == 4) q = veorq_u8(q, vdupq_n_u8(0x80));
   return vreinterpretq_s8_u8(q);
 }
