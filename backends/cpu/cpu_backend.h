@@ -18,7 +18,7 @@ class CpuBackend final : public Backend {
   static Result<std::unique_ptr<CpuBackend>> with_kernel_set(const std::string& name);
   // The kernel sets this build has and this CPU can run: "reference" (the f32 oracle, reading the
   // file in place), then the int8 sets of backends/cpu/kernels best first ("avx512-vnni", "avx2",
-  // "neon-dotprod", the portable "scalar").
+  // "neon-i8mm", "neon-dotprod", the portable "scalar").
   static std::vector<std::string> kernel_sets();
 
   const char* name() const override { return "cpu"; }

@@ -139,8 +139,8 @@ class Session {
   SpendController spend_;
   std::unique_ptr<BudgetGovernor> governor_;  // null while the budget is fixed
   int64_t governed_tokens_ = 0;               // generated since the governor was set
-  std::string fixed_reason_;                  // why the fixed budget is what it is
   int64_t sliced_weights_ = 0;  // weights in the model's sliced linears, for bits per weight
+  std::string fixed_reason_;    // why the fixed budget is what it is
   std::vector<float> logits_;  // [vocab] of the last token fed
   SessionStats stats_;
   ReadStats read_at_reset_;  // the executor's totals at the last reset_stats()

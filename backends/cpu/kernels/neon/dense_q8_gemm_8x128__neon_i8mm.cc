@@ -5,6 +5,7 @@
 
 #include "backends/cpu/kernels/neon/neon_i8mm_common.h"
 #include "backends/cpu/kernels/neon/neon_kernels.h"
+#include "backends/cpu/kernels/tile_loops.h"
 
 namespace mobiq::cpu::neon {
 namespace {
@@ -54,14 +55,12 @@ void tile(const DenseQ8View& w, const QuantizedView& x, int64_t b, int64_t t0, f
 void dense_q8_gemm_8x128__neon_i8mm(const DenseQ8View& w, const QuantizedView& x, int64_t block0, int64_t block1,
                                     float* y, int64_t y_stride) {
   if (x.tokens < 2) return dense_q8_gemv_8x128__neon_dotprod(w, x, block0, block1, y, y_stride);
-  const int64_t pairs_end = x.tokens & ~int64_t{1};
-  for (int64_t b = block0; b < block1; ++b) {
-    int64_t t = 0;
-    for (; t + 4 <= x.tokens; t += 4) tile<2>(w, x, b, t, y, y_stride);
-    for (; t + 2 <= x.tokens; t += 2) tile<1>(w, x, b, t, y, y_stride);
-    if (pairs_end < x.tokens)  // the odd last token, while the block is in cache
-      dense_q8_gemv_8x128__neon_dotprod(w, one_token(x, pairs_end), b, b + 1, y + pairs_end * y_stride, y_stride);
-  }
+  for_each_tile(x.tokens, block0, block1, [&](auto T, int64_t b, int64_t t0) {
+    if constexpr (decltype(T)::value == 1)  // the odd last token, while the block is in cache
+      dense_q8_gemv_8x128__neon_dotprod(w, one_token(x, t0), b, b + 1, y + t0 * y_stride, y_stride);
+    else
+      tile<decltype(T)::value / 2>(w, x, b, t0, y, y_stride);
+  });
 }
 
 }  // namespace mobiq::cpu::neon

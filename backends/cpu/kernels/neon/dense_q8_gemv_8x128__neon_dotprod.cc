@@ -4,6 +4,7 @@
 
 #include "backends/cpu/kernels/neon/neon_common.h"
 #include "backends/cpu/kernels/neon/neon_kernels.h"
+#include "backends/cpu/kernels/tile_loops.h"
 
 namespace mobiq::cpu::neon {
 namespace {
@@ -42,11 +43,9 @@ void tile(const DenseQ8View& w, const QuantizedView& x, int64_t b, int64_t t0, f
 
 void dense_q8_gemv_8x128__neon_dotprod(const DenseQ8View& w, const QuantizedView& x, int64_t block0, int64_t block1,
                                        float* y, int64_t y_stride) {
-  for (int64_t b = block0; b < block1; ++b) {
-    int64_t t = 0;
-    for (; t + 4 <= x.tokens; t += 4) tile<4>(w, x, b, t, y, y_stride);
-    for (; t < x.tokens; ++t) tile<1>(w, x, b, t, y, y_stride);
-  }
+  for_each_tile</*kPairs=*/false>(x.tokens, block0, block1, [&](auto T, int64_t b, int64_t t0) {
+    tile<decltype(T)::value>(w, x, b, t0, y, y_stride);
+  });
 }
 
 }  // namespace mobiq::cpu::neon

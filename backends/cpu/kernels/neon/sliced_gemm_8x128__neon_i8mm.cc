@@ -9,6 +9,7 @@
 
 #include "backends/cpu/kernels/neon/neon_i8mm_common.h"
 #include "backends/cpu/kernels/neon/neon_kernels.h"
+#include "backends/cpu/kernels/tile_loops.h"
 
 namespace mobiq::cpu::neon {
 namespace {
@@ -81,30 +82,20 @@ void tile(const SlicedBlocksView& w, const QuantizedView& x, int64_t b, int64_t 
   for (int t = 0; t < T; ++t) store_rows8(acc[t], y + (t0 + t) * y_stride, b, w.out);
 }
 
-template <int K>
-void blocks(const SlicedBlocksView& w, const QuantizedView& x, int64_t block0, int64_t block1, float* y,
-            int64_t y_stride) {
-  const int64_t pairs_end = x.tokens & ~int64_t{1};
-  for (int64_t b = block0; b < block1; ++b) {
-    int64_t t = 0;
-    for (; t + 4 <= x.tokens; t += 4) tile<K, 2>(w, x, b, t, y, y_stride);
-    for (; t + 2 <= x.tokens; t += 2) tile<K, 1>(w, x, b, t, y, y_stride);
-    if (pairs_end < x.tokens)  // the odd last token, while the block is in cache
-      sliced_gemv_8x128__neon_dotprod(w, K, one_token(x, pairs_end), b, b + 1, y + pairs_end * y_stride, y_stride);
-  }
-}
-
 }  // namespace
 
 void sliced_gemm_8x128__neon_i8mm(const SlicedBlocksView& w, int k, const QuantizedView& x, int64_t block0,
                                   int64_t block1, float* y, int64_t y_stride) {
   if (x.tokens < 2) return sliced_gemv_8x128__neon_dotprod(w, k, x, block0, block1, y, y_stride);
-  switch (k) {
-    case 1: return blocks<1>(w, x, block0, block1, y, y_stride);
-    case 2: return blocks<2>(w, x, block0, block1, y, y_stride);
-    case 3: return blocks<3>(w, x, block0, block1, y, y_stride);
-    default: return blocks<4>(w, x, block0, block1, y, y_stride);
-  }
+  with_slice_count(k, [&](auto K) {
+    constexpr int kSlices = decltype(K)::value;
+    for_each_tile(x.tokens, block0, block1, [&](auto T, int64_t b, int64_t t0) {
+      if constexpr (decltype(T)::value == 1)  // the odd last token, while the block is in cache
+        sliced_gemv_8x128__neon_dotprod(w, kSlices, one_token(x, t0), b, b + 1, y + t0 * y_stride, y_stride);
+      else
+        tile<kSlices, decltype(T)::value / 2>(w, x, b, t0, y, y_stride);
+    });
+  });
 }
 
 }  // namespace mobiq::cpu::neon

@@ -9,6 +9,7 @@
 
 #include "backends/cpu/kernels/neon/neon_common.h"
 #include "backends/cpu/kernels/neon/neon_kernels.h"
+#include "backends/cpu/kernels/tile_loops.h"
 
 namespace mobiq::cpu::neon {
 namespace {
@@ -72,27 +73,15 @@ void tile(const SlicedBlocksView& w, const QuantizedView& x, int64_t b, int64_t 
   for (int t = 0; t < T; ++t) store_rows8(acc[t], y + (t0 + t) * y_stride, b, w.out);
 }
 
-template <int K>
-void blocks(const SlicedBlocksView& w, const QuantizedView& x, int64_t block0, int64_t block1, float* y,
-            int64_t y_stride) {
-  for (int64_t b = block0; b < block1; ++b) {
-    int64_t t = 0;
-    for (; t + 4 <= x.tokens; t += 4) tile<K, 4>(w, x, b, t, y, y_stride);
-    for (; t + 2 <= x.tokens; t += 2) tile<K, 2>(w, x, b, t, y, y_stride);
-    for (; t < x.tokens; ++t) tile<K, 1>(w, x, b, t, y, y_stride);
-  }
-}
-
 }  // namespace
 
 void sliced_gemv_8x128__neon_dotprod(const SlicedBlocksView& w, int k, const QuantizedView& x, int64_t block0,
                                      int64_t block1, float* y, int64_t y_stride) {
-  switch (k) {
-    case 1: return blocks<1>(w, x, block0, block1, y, y_stride);
-    case 2: return blocks<2>(w, x, block0, block1, y, y_stride);
-    case 3: return blocks<3>(w, x, block0, block1, y, y_stride);
-    default: return blocks<4>(w, x, block0, block1, y, y_stride);
-  }
+  with_slice_count(k, [&](auto K) {
+    for_each_tile(x.tokens, block0, block1, [&](auto T, int64_t b, int64_t t0) {
+      tile<decltype(K)::value, decltype(T)::value>(w, x, b, t0, y, y_stride);
+    });
+  });
 }
 
 }  // namespace mobiq::cpu::neon
