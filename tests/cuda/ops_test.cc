@@ -17,6 +17,7 @@
 #include "runtime/math/slice_codes.h"
 #include "runtime/math/tensor_read.h"
 #include "tests/cuda/cuda_test_device.h"
+#include "tests/support/relative_error.h"
 #include "tests/support/synthetic_model.h"
 
 namespace mobiq::cuda {
@@ -31,12 +32,7 @@ std::vector<float> random_vector(int64_t n, uint32_t seed) {
 }
 
 double relative_error(const std::vector<float>& expected, const std::vector<float>& actual) {
-  double diff = 0.0, norm = 0.0;
-  for (size_t i = 0; i < expected.size(); ++i) {
-    diff += (double(expected[i]) - actual[i]) * (double(expected[i]) - actual[i]);
-    norm += double(expected[i]) * expected[i];
-  }
-  return std::sqrt(diff / std::max(norm, 1e-30));
+  return test::worst_row_relative_error(actual.data(), expected.data(), expected.size(), expected.size());
 }
 
 template <typename T>
