@@ -35,6 +35,19 @@ inline QuantizedView one_token(const QuantizedView& x, int64_t t) {
   return {x.codes + t * x.groups * kGroupInputs, x.scales + t * x.groups, x.sums + t * x.groups, 1, x.groups};
 }
 
+// Rows 4h .. 4h + 3 of a packed group's f16 params (kernel_views.h), as the epilogue of every sliced
+// kernel uses them (kernels.h): the base step s and m_k = 4^(k-1) z + (4^(k-1) - 1) / 2, with
+// top = 4^(k-1).
+struct RowAffine4 {
+  float32x4_t scale;
+  float32x4_t m;
+};
+inline RowAffine4 row_affine4(const uint16_t* params, int h, float top) {
+  const float32x4_t scale = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(params + 4 * h)));
+  const float32x4_t zero = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(params + kRowBlock + 4 * h)));
+  return {scale, vfmaq_n_f32(vdupq_n_f32(0.5f * (top - 1.0f)), zero, top)};
+}
+
 // Four int32x4 row accumulators -> one vector whose lane r is the sum of rows[r].
 inline int32x4_t sum_rows4(int32x4_t r0, int32x4_t r1, int32x4_t r2, int32x4_t r3) {
   return vpaddq_s32(vpaddq_s32(r0, r1), vpaddq_s32(r2, r3));

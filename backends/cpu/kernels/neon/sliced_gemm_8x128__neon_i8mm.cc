@@ -29,7 +29,6 @@ template <int K, int P>
 void tile(const SlicedBlocksView& w, const QuantizedView& x, int64_t b, int64_t t0, float* y, int64_t y_stride) {
   constexpr int T = 2 * P;
   constexpr float kTop = static_cast<float>(1 << (2 * (K - 1)));  // 4^(k-1)
-  const float32x4_t offset = vdupq_n_f32(0.5f * (kTop - 1.0f));
   float32x4_t acc[T][2];
   for (int t = 0; t < T; ++t) acc[t][0] = acc[t][1] = vdupq_n_f32(0.0f);
   for (int64_t g = 0; g < w.groups; ++g) {
@@ -63,9 +62,7 @@ void tile(const SlicedBlocksView& w, const QuantizedView& x, int64_t b, int64_t 
           field_mmla<K, 2, P>(lo, hi, xs[half], dots[q]);
           field_mmla<K, 3, P>(lo, hi, xs[half], dots[q]);
         }
-      const float32x4_t scale = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(params + 4 * h)));
-      const float32x4_t zero = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(params + kRowBlock + 4 * h)));
-      const float32x4_t m = vfmaq_n_f32(offset, zero, kTop);  // m_k per row
+      const RowAffine4 affine = row_affine4(params, h, kTop);
       for (int p = 0; p < P; ++p) {
         const int32x4_t by_token[2] = {rows4_of_even_token(dots[0][p], dots[1][p]),
                                        rows4_of_odd_token(dots[0][p], dots[1][p])};
@@ -73,8 +70,8 @@ void tile(const SlicedBlocksView& w, const QuantizedView& x, int64_t b, int64_t 
           const int t = 2 * p + j;
           const int64_t xa = (t0 + t) * x.groups + g;
           const float32x4_t xsum = vdupq_n_f32(static_cast<float>(x.sums[xa]));
-          const float32x4_t v = vfmsq_f32(vcvtq_f32_s32(by_token[j]), m, xsum);  // dot - m * sum(xq)
-          acc[t][h] = vfmaq_f32(acc[t][h], vmulq_n_f32(scale, x.scales[xa] / kTop), v);
+          const float32x4_t v = vfmsq_f32(vcvtq_f32_s32(by_token[j]), affine.m, xsum);  // dot - m * sum(xq)
+          acc[t][h] = vfmaq_f32(acc[t][h], vmulq_n_f32(affine.scale, x.scales[xa] / kTop), v);
         }
       }
     }

@@ -41,7 +41,6 @@ inline int32x4_t row_dot(const uint8_t* const* planes, int64_t offset, const int
 template <int K, int T>
 void tile(const SlicedBlocksView& w, const QuantizedView& x, int64_t b, int64_t t0, float* y, int64_t y_stride) {
   constexpr float kTop = static_cast<float>(1 << (2 * (K - 1)));  // 4^(k-1)
-  const float32x4_t offset = vdupq_n_f32(0.5f * (kTop - 1.0f));
   float32x4_t acc[T][2];
   for (int t = 0; t < T; ++t) acc[t][0] = acc[t][1] = vdupq_n_f32(0.0f);
   for (int64_t g = 0; g < w.groups; ++g) {
@@ -52,12 +51,7 @@ void tile(const SlicedBlocksView& w, const QuantizedView& x, int64_t b, int64_t 
         rows[t][r] = row_dot<K>(w.planes, (bg * kRowBlock + r) * kGroupBytes,
                                 x.codes + ((t0 + t) * x.groups + g) * kGroupInputs);
     const uint16_t* params = w.params + bg * 2 * kRowBlock;
-    float32x4_t scale[2], m[2];
-    for (int h = 0; h < 2; ++h) {
-      scale[h] = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(params + 4 * h)));
-      const float32x4_t zero = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(params + kRowBlock + 4 * h)));
-      m[h] = vfmaq_n_f32(offset, zero, kTop);  // m_k per row
-    }
+    const RowAffine4 affine[2] = {row_affine4(params, 0, kTop), row_affine4(params, 1, kTop)};
     for (int t = 0; t < T; ++t) {
       const int64_t at = (t0 + t) * x.groups + g;
       const int32x4_t shift = vdupq_n_s32(K == 4 ? 128 * x.sums[at] : 0);
@@ -65,8 +59,8 @@ void tile(const SlicedBlocksView& w, const QuantizedView& x, int64_t b, int64_t 
       const float d = x.scales[at] / kTop;
       for (int h = 0; h < 2; ++h) {
         const int32x4_t dot = vaddq_s32(sum_rows4(rows[t][4 * h], rows[t][4 * h + 1], rows[t][4 * h + 2], rows[t][4 * h + 3]), shift);
-        const float32x4_t v = vfmsq_f32(vcvtq_f32_s32(dot), m[h], xsum);  // dot - m * sum(xq)
-        acc[t][h] = vfmaq_f32(acc[t][h], vmulq_n_f32(scale[h], d), v);
+        const float32x4_t v = vfmsq_f32(vcvtq_f32_s32(dot), affine[h].m, xsum);  // dot - m * sum(xq)
+        acc[t][h] = vfmaq_f32(acc[t][h], vmulq_n_f32(affine[h].scale, d), v);
       }
     }
   }
