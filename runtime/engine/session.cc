@@ -106,10 +106,12 @@ Status Session::set_budget_bits(double bits, std::string reason) {
 Status Session::set_governor(std::unique_ptr<BudgetGovernor> governor) {
   if (governor == nullptr) return invalid_argument("set_governor: no governor");
   if (model_.max_slices() == 0) return unsupported("an unquantized model has no precision budget");
-  const std::optional<Budget> first = governor->decide(GovernorReading{0, stats_.tokens_per_second(), spend_.spend_bits()});
+  const std::optional<Budget> first =
+      governor->decide(GovernorReading{0, stats_.tokens_per_second(), spend_.spend_bits()});
   if (!first) return internal_error("the budget governor gave no budget when it was set");
-  if (const std::optional<BudgetMode> mode = governor->budget_mode()) spend_.set_mode(*mode);
   MOBIQ_RETURN_IF_ERROR(apply_governed(*first));
+  // After the budget, so a budget refused leaves the mode too; the controller restarts either way.
+  if (const std::optional<BudgetMode> mode = governor->budget_mode()) set_budget_mode(*mode);
   governor_ = std::move(governor);
   governed_tokens_ = 0;
   return Status::Ok();
